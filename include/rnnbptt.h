@@ -1,0 +1,226 @@
+/* rnnbptt.h — the public API of librnnbptt: RNN / LSTM / GRU forward passes and exact BPTT on CBLAS.
+ *
+ * Legend (used in every shape below)
+ *   T  time steps            B  batch size           I  input size (L->input_size)
+ *   H  hidden size           G  gates per cell: 1 (RNN_TANH, RNN_RELU), 4 (LSTM), 3 (GRU)
+ *   N  rows of a dense layer / loss
+ * All tensors are float32, row-major and densely packed. Sequences are time-major:
+ * x is (T,B,I), h is (T,B,H); element x[t][b][i] is at x[(t*B + b)*I + i].
+ *
+ * Conventions shared by every function
+ *   - Every function validates all of its arguments before it writes anything. On an error it
+ *     returns the status and every output is left byte-identical.
+ *   - Outputs must not overlap each other or any input (not checked). Inputs are only read, so
+ *     several threads may share params, x, ... ; the library has no global mutable state.
+ *   - Weight gradients (dparams, dW, db) are ACCUMULATED: g += dL/dθ, so minibatches and
+ *     truncated-BPTT windows add up. Everything else (h, dx, dh0, dy, loss, ...) is WRITTEN.
+ *   - Optional inputs may be NULL and then mean zeros; optional outputs may be NULL and are then
+ *     not computed.
+ *   - The library never prints, exits or aborts, and never changes process-wide state (the BLAS
+ *     thread count, floating-point modes): those are the application's to set. NaN and Inf in the
+ *     data propagate like any arithmetic; they are not an error for the kernels.
+ *   - Dimensions that CBLAS receives are int: a call whose T*B, G*H or any product CBLAS would see
+ *     does not fit in an int is rejected with RNNBPTT_EINVAL, never wrapped.
+ */
+#ifndef RNNBPTT_H
+#define RNNBPTT_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- version: the one place it is defined (CMake parses these three lines) ---- */
+#define RNNBPTT_VERSION_MAJOR 0
+#define RNNBPTT_VERSION_MINOR 1
+#define RNNBPTT_VERSION_PATCH 0
+#define RNNBPTT_VERSION_NUMBER \
+    (RNNBPTT_VERSION_MAJOR * 10000 + RNNBPTT_VERSION_MINOR * 100 + RNNBPTT_VERSION_PATCH)
+
+#if defined(RNNBPTT_BUILDING) && defined(__GNUC__)
+#define RNNBPTT_API __attribute__((visibility("default")))
+#else
+#define RNNBPTT_API
+#endif
+
+/** "MAJOR.MINOR.PATCH" of the library actually linked (may differ from the header's macros). */
+RNNBPTT_API const char *rnnbptt_version_string(void);
+
+/* ---- status codes ----------------------------------------------------------------------- */
+/* X-macro: the enum and rnnbptt_strerror() are generated from this one table. */
+#define RNNBPTT_STATUS_MAP(XX)                                                                  \
+    XX(OK, "success")                                                                           \
+    XX(EINVAL, "invalid argument: a required pointer is NULL, a size is not positive or "       \
+               "overflows, a length is outside 1..T, a label is >= C, or the cell is unknown")  \
+    XX(ENOMEM, "out of memory: the library could not allocate its scratch buffer")             \
+    XX(ENONFINITE, "a non-finite value (NaN or Inf) was found where a finite one is required")  \
+    XX(EIO, "input/output error while reading or writing a file")                              \
+    XX(EFORMAT, "malformed data: the file or buffer is not in the expected format")
+
+typedef enum {
+#define RNNBPTT_STATUS_ENUM_(name, msg) RNNBPTT_##name,
+    RNNBPTT_STATUS_MAP(RNNBPTT_STATUS_ENUM_)
+#undef RNNBPTT_STATUS_ENUM_
+} rnnbptt_status;
+
+/** A one-sentence explanation of s; never NULL (an unknown value gives "unknown status"). */
+RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
+
+/* ---- recurrent layers ------------------------------------------------------------------- */
+typedef enum { RNNBPTT_RNN_TANH, RNNBPTT_RNN_RELU, RNNBPTT_LSTM, RNNBPTT_GRU } rnnbptt_cell;
+
+/** One recurrent layer: its cell type and sizes. Both sizes must be >= 1. */
+typedef struct {
+    rnnbptt_cell cell;
+    int input_size;  /* I */
+    int hidden_size; /* H */
+} rnnbptt_layer;
+
+/*
+ * Flat parameter vector (one contiguous float array; offsets in floats), PyTorch/cuDNN layouts:
+ *
+ *   RNN_TANH, RNN_RELU   W_xh (H,I) at 0 | W_hh (H,H) at H*I | b_h (H) at H*I + H*H
+ *       a_t = W_xh x_t + W_hh h_{t-1} + b_h,  h_t = tanh(a_t) or max(a_t, 0)
+ *       From PyTorch nn.RNN: W_xh = weight_ih_l0, W_hh = weight_hh_l0, b_h = bias_ih_l0 + bias_hh_l0.
+ *
+ *   LSTM (gates i, f, g, o)   W_x (4H,I) at 0 | W_h (4H,H) at 4H*I | b (4H) at 4H*I + 4H*H
+ *       [i f g o] = W_x x_t + W_h h_{t-1} + b;  i,f,o = σ(·), g = tanh(·)
+ *       c_t = f ⊙ c_{t-1} + i ⊙ g,  h_t = o ⊙ tanh(c_t)
+ *       From PyTorch nn.LSTM: W_x = weight_ih_l0, W_h = weight_hh_l0, b = bias_ih_l0 + bias_hh_l0.
+ *
+ *   GRU (gates r, z, n)   W_x (3H,I) at 0 | W_h (3H,H) at 3H*I | b_x (3H) at 3H*I + 3H*H
+ *                         | b_h (3H) at 3H*I + 3H*H + 3H
+ *       r = σ(W_xr x + b_xr + W_hr h_{t-1} + b_hr),  z = σ(W_xz x + b_xz + W_hz h_{t-1} + b_hz)
+ *       n = tanh(W_xn x + b_xn + r ⊙ (W_hn h_{t-1} + b_hn)),  h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
+ *       From PyTorch nn.GRU: W_x = weight_ih_l0, W_h = weight_hh_l0, b_x = bias_ih_l0,
+ *       b_h = bias_hh_l0 (kept apart: r multiplies W_hn h + b_hn).
+ *
+ * Variable lengths (PyTorch packed-sequence semantics). lengths is [B] with every value in 1..T,
+ * in any order, or NULL for "all T". Sequence b runs steps 0..lengths[b]-1. For the steps past
+ * its length, h_t[b] = 0 and dx_t[b] = 0; hT[b] / cT[b] are the states after its last step;
+ * dh_t[b] past the length is never read (NaN there cannot leak); dhT[b] / dcT[b] enter at its
+ * last step. x rows past a length are multiplied by zero gradients in the weight-gradient GEMMs,
+ * so they must be finite (pad with zeros); their values affect nothing else.
+ */
+
+/** Number of floats in the flat parameter vector (and in dparams); 0 if L is NULL or invalid. */
+RNNBPTT_API size_t rnnbptt_param_count(const rnnbptt_layer *L);
+
+/** Floats rnnbptt_forward keeps in `reserve` for rnnbptt_backward:
+ *    RNN_TANH, RNN_RELU: 0 (backward takes f' from the stored h; reserve may be NULL);
+ *    LSTM: 5*T*B*H (gate activations and cell states);
+ *    GRU:  4*T*B*H + 3*B*H (gate activations, W_hn h + b_hn, and one step's scratch).
+ *  The contents are private to the library. 0 for invalid arguments (or on size overflow). */
+RNNBPTT_API size_t rnnbptt_reserve_count(const rnnbptt_layer *L, int T, int B);
+
+/** Floats of scratch rnnbptt_backward_work needs in `work`:
+ *    RNN_TANH, RNN_RELU: T*B*H + T*B;  LSTM: 4*T*B*H + 2*B*H + T*B;  GRU: 6*T*B*H + B*H + T*B.
+ *  0 for invalid arguments (or on size overflow). */
+RNNBPTT_API size_t rnnbptt_workspace_count(const rnnbptt_layer *L, int T, int B);
+
+/**
+ * Forward pass of one recurrent layer over T steps.
+ *   params   [param_count]      read
+ *   lengths  [B] in 1..T        read, or NULL = all T
+ *   x        (T,B,I)            read
+ *   h0       (B,H)              read, or NULL = zeros
+ *   c0       (B,H)              read, LSTM only (ignored otherwise), or NULL = zeros
+ *   h        (T,B,H)            WRITTEN: h_1..h_T (zeros past each sequence's length)
+ *   hT, cT   (B,H)              WRITTEN final states, or NULL = not wanted; cT is LSTM only
+ *   reserve  [reserve_count]    WRITTEN for backward (training), or NULL = inference
+ * The input projection of all T*B rows is one GEMM; each step does one recurrent GEMM (GEMV if
+ * B = 1) for all gates. With reserve NULL, LSTM and GRU allocate reserve_count floats of
+ * scratch once per call (the vanilla cells never allocate).
+ * Returns RNNBPTT_OK, RNNBPTT_EINVAL (NULL L/params/x/h, bad cell, size <= 0, overflow, a length
+ * outside 1..T) or RNNBPTT_ENOMEM (outputs untouched).
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_forward(const rnnbptt_layer *L, const float *params, int T, int B,
+                                           const int *lengths, const float *x, const float *h0,
+                                           const float *c0, float *h, float *hT, float *cT,
+                                           float *reserve);
+
+/**
+ * Backpropagation through time over the T steps of a forward call with the same arguments.
+ *   params, lengths, x, h0, c0   as given to rnnbptt_forward (read)
+ *   h        (T,B,H)            as written by forward (read)
+ *   reserve  [reserve_count]    as written by forward (read, never modified); may be NULL for
+ *                               RNN_TANH / RNN_RELU, required for LSTM / GRU
+ *   dh       (T,B,H)            dL/dh_t from above (e.g. the output layer), or NULL = zeros
+ *   dhT      (B,H)              dL/dh at each sequence's last step from beyond the window, or NULL
+ *   dcT      (B,H)              the same for the LSTM cell state (ignored otherwise), or NULL
+ *   dparams  [param_count]      ACCUMULATED: dparams += dL/dparams (same layout as params)
+ *   dx       (T,B,I)            WRITTEN, or NULL
+ *   dh0      (B,H)              WRITTEN (also when h0 was NULL: the gradient at the zero state), or NULL
+ *   dc0      (B,H)              WRITTEN, LSTM only (ignored otherwise), or NULL
+ * The per-step work is the gate gradients and one W_hᵀ product for all gates; dW_x, dW_h, db and
+ * dx are each one BLAS call over all T*B rows after the time loop. Allocates workspace_count
+ * floats once per call. Calling it twice with the same arguments adds the same gradient twice.
+ * Returns RNNBPTT_OK, RNNBPTT_EINVAL (as forward, plus a NULL dparams, or a NULL reserve for
+ * LSTM / GRU) or RNNBPTT_ENOMEM (outputs untouched).
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_backward(const rnnbptt_layer *L, const float *params, int T,
+                                            int B, const int *lengths, const float *x,
+                                            const float *h0, const float *c0, const float *h,
+                                            const float *reserve, const float *dh,
+                                            const float *dhT, const float *dcT, float *dparams,
+                                            float *dx, float *dh0, float *dc0);
+
+/** rnnbptt_backward without allocation: `work` is rnnbptt_workspace_count(L, T, B) floats of
+ *  caller-owned scratch (any alignment; contents on entry are ignored, on return unspecified;
+ *  it must not overlap any other argument). A NULL work is RNNBPTT_EINVAL. Never returns ENOMEM. */
+RNNBPTT_API rnnbptt_status rnnbptt_backward_work(const rnnbptt_layer *L, const float *params, int T,
+                                                 int B, const int *lengths, const float *x,
+                                                 const float *h0, const float *c0, const float *h,
+                                                 const float *reserve, const float *dh,
+                                                 const float *dhT, const float *dcT,
+                                                 float *dparams, float *dx, float *dh0, float *dc0,
+                                                 float *work);
+
+/* ---- dense (fully connected) layer ------------------------------------------------------ */
+
+/**
+ * y = x Wᵀ + b.   W (out,in) read; b [out] read or NULL = no bias; x (N,in) read;
+ * y (N,out) WRITTEN. One GEMM. Returns RNNBPTT_OK or RNNBPTT_EINVAL (NULL W/x/y, size <= 0,
+ * overflow).
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_dense_forward(int N, int in, int out, const float *W,
+                                                 const float *b, const float *x, float *y);
+
+/**
+ * Gradients of y = x Wᵀ + b given dy = dL/dy (N,out):
+ *   dW (out,in) ACCUMULATED: dW += dyᵀ x;   db [out] ACCUMULATED: db += Σ_n dy_n, or NULL;
+ *   dx (N,in)   WRITTEN: dx = dy W, or NULL.
+ * W (out,in) and x (N,in) are read. Returns RNNBPTT_OK or RNNBPTT_EINVAL (NULL W/x/dy/dW,
+ * size <= 0, overflow).
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_dense_backward(int N, int in, int out, const float *W,
+                                                  const float *x, const float *dy, float *dW,
+                                                  float *db, float *dx);
+
+/* ---- losses (sums, not means: scale by 1/N yourself if you want a mean) ----------------- */
+
+/**
+ * Squared error: *loss = ½ Σ (y − target)² over all N*D elements (WRITTEN, accumulated in
+ * double); dy (N,D) = y − target (WRITTEN), or NULL. y, target (N,D) read.
+ * Returns RNNBPTT_OK or RNNBPTT_EINVAL (NULL y/target/loss, size <= 0, overflow).
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_mse_loss(int N, int D, const float *y, const float *target,
+                                            float *loss, float *dy);
+
+/**
+ * Softmax cross-entropy: *loss = Σ_n −log softmax(logits_n)[labels_n] over the rows whose label
+ * is >= 0 (WRITTEN; 0 when every row is ignored); dlogits (N,C) = softmax − onehot for those
+ * rows and 0 for ignored rows (WRITTEN), or NULL. logits (N,C) read; labels [N] read, each < C.
+ * Numerically stable (max-subtracted log-sum-exp in double).
+ * Returns RNNBPTT_OK or RNNBPTT_EINVAL (NULL logits/labels/loss, size <= 0, overflow, a label >= C).
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_softmax_xent_loss(int N, int C, const float *logits,
+                                                     const int *labels, float *loss,
+                                                     float *dlogits);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RNNBPTT_H */
