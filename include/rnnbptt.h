@@ -114,8 +114,9 @@ RNNBPTT_API size_t rnnbptt_param_count(const rnnbptt_layer *L);
  *  The contents are private to the library. 0 for invalid arguments (or on size overflow). */
 RNNBPTT_API size_t rnnbptt_reserve_count(const rnnbptt_layer *L, int T, int B);
 
-/** Floats of scratch rnnbptt_backward_work needs in `work`:
- *    RNN_TANH, RNN_RELU: T*B*H + T*B;  LSTM: 4*T*B*H + 2*B*H + T*B;  GRU: 6*T*B*H + B*H + T*B.
+/** Floats of scratch rnnbptt_backward_work needs in `work` (the pre-activation gradients of all
+ *  steps, kept for the weight-gradient GEMMs, plus the carried state gradients):
+ *    RNN_TANH, RNN_RELU: T*B*H;  LSTM: 4*T*B*H + 2*B*H;  GRU: 6*T*B*H + B*H.
  *  0 for invalid arguments (or on size overflow). */
 RNNBPTT_API size_t rnnbptt_workspace_count(const rnnbptt_layer *L, int T, int B);
 

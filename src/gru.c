@@ -1,0 +1,99 @@
+/* gru.c — the GRU cell (gates r, z, n; PyTorch/cuDNN form): forward, then its BPTT twin.
+ * Legend: T steps, B batch, I input, H hidden, G = 3. x (T,B,I), h (T,B,H).
+ *   [xr xz xn] = W_x x_t + b_x,  [hr hz hn] = W_h h_{t-1} + b_h
+ *   r = σ(xr + hr), z = σ(xz + hz), n = tanh(xn + r ⊙ hn), h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
+ * reserve: A (T,B,4H) = [r z n hn] per row (the projection [xr xz xn] is written in its first 3H
+ *          columns and overwritten by the activations), then S (B,3H) one step's W_h product.
+ * work:    dX (T,B,3H) = [da_r da_z da_n] (input side), dHg (T,B,3H) = [da_r da_z r⊙da_n]
+ *          (recurrent side), dhn (B,H) the carried dL/dh. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static inline float sigm(float v) { return 1.0f / (1.0f + expf(-v)); }
+
+void rb_gru_forward(const rb_fwd_args *a)
+{
+    const rb_dims *d = a->d;
+    const int T = d->T, B = d->B, H = d->H, GH = d->GH, W4 = 4 * H;
+    const size_t BH = (size_t)B * H, BW = (size_t)B * W4;
+    float *A = a->reserve, *S = a->reserve + (size_t)d->TB * W4;
+
+    /* A[:, 0:3H] (TB × 3H) = X · W_xᵀ + b_x: all gates of all steps, one GEMM */
+    rb_project(d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, W4);
+    for (int t = 0; t < T; t++) {
+        float *At = A + (size_t)t * BW, *ht = a->h + (size_t)t * BH;
+        const float *hp = t ? ht - BH : a->h0;
+        /* S = h_{t-1} · W_hᵀ + b_h   (B × H) · (H × 3H) */
+        for (int b = 0; b < B; b++)
+            memcpy(S + (size_t)b * GH, a->p.bh, (size_t)GH * sizeof(float));
+        if (hp)
+            rb_step_fwd(B, H, GH, hp, a->p.Wh, 1.0f, S);
+        for (int b = 0; b < B; b++) {
+            float *g = At + (size_t)b * W4, *hr = ht + (size_t)b * H;
+            if (!rb_active(a->lengths, b, t)) {
+                memset(hr, 0, (size_t)H * sizeof(float));
+                continue;
+            }
+            const float *s = S + (size_t)b * GH, *hpr = hp ? hp + (size_t)b * H : NULL;
+            for (int j = 0; j < H; j++) {
+                const float r = sigm(g[j] + s[j]), z = sigm(g[H + j] + s[H + j]);
+                const float n = tanhf(g[2 * H + j] + r * s[2 * H + j]);
+                g[j] = r;
+                g[H + j] = z;
+                g[2 * H + j] = n;
+                g[3 * H + j] = s[2 * H + j];
+                hr[j] = (1.0f - z) * n + z * (hpr ? hpr[j] : 0.0f);
+            }
+            if (a->hT && rb_last(a->lengths, T, b, t))
+                memcpy(a->hT + (size_t)b * H, hr, (size_t)H * sizeof(float));
+        }
+    }
+}
+
+void rb_gru_backward(const rb_bwd_args *a)
+{
+    const rb_dims *d = a->d;
+    const int T = d->T, B = d->B, H = d->H, GH = d->GH, W4 = 4 * H;
+    const size_t BH = (size_t)B * H, BW = (size_t)B * W4, BGH = (size_t)B * GH;
+    const float *A = a->reserve;
+    float *dX = a->work, *dHg = dX + (size_t)d->TB * GH, *dhn = dHg + (size_t)d->TB * GH;
+
+    memset(dhn, 0, BH * sizeof(float));
+    for (int t = T - 1; t >= 0; t--) {
+        const float *At = A + (size_t)t * BW;
+        const float *hp = t ? a->h + (size_t)(t - 1) * BH : a->h0;
+        float *dXt = dX + (size_t)t * BGH, *dHt = dHg + (size_t)t * BGH;
+        for (int b = 0; b < B; b++) {
+            float *dx = dXt + (size_t)b * GH, *dhg = dHt + (size_t)b * GH;
+            float *dhr = dhn + (size_t)b * H;
+            if (!rb_active(a->lengths, b, t)) {
+                memset(dx, 0, (size_t)GH * sizeof(float));
+                memset(dhg, 0, (size_t)GH * sizeof(float));
+                continue;
+            }
+            const rb_upstream u = rb_upstream_at(a, t, b);
+            const int fresh = rb_last(a->lengths, T, b, t); /* nothing flows in from later steps */
+            const float *g = At + (size_t)b * W4, *hpr = hp ? hp + (size_t)b * H : NULL;
+            for (int j = 0; j < H; j++) {
+                const float r = g[j], z = g[H + j], n = g[2 * H + j], hn = g[3 * H + j];
+                const float dhv = (fresh ? 0.0f : dhr[j]) + (u.dh ? u.dh[j] : 0.0f) +
+                                  (u.dhT ? u.dhT[j] : 0.0f);
+                const float dan = dhv * (1.0f - z) * (1.0f - n * n);
+                const float daz = dhv * ((hpr ? hpr[j] : 0.0f) - n) * z * (1.0f - z);
+                const float dar = dan * hn * r * (1.0f - r);
+                dx[j] = dhg[j] = dar;
+                dx[H + j] = dhg[H + j] = daz;
+                dx[2 * H + j] = dan;
+                dhg[2 * H + j] = r * dan;
+                dhr[j] = dhv * z; /* the direct path h_{t-1} → h_t */
+            }
+        }
+        /* dh_{t-1} = z ⊙ dh_t + dHg_t · W_h   (B × 3H) · (3H × H) */
+        rb_step_bwd(B, H, GH, dHt, a->p.Wh, 1.0f, dhn);
+    }
+    if (a->dh0)
+        memcpy(a->dh0, dhn, BH * sizeof(float));
+    rb_weight_grads(d, a->x, a->h0, a->h, dX, dHg, a->p.Wx, &a->g, a->dx);
+}

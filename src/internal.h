@@ -1,0 +1,124 @@
+/* internal.h — private declarations shared by the library's source files (never installed). */
+#ifndef RNNBPTT_INTERNAL_H
+#define RNNBPTT_INTERNAL_H
+
+#include "rnnbptt.h"
+
+#include <stddef.h>
+
+/* zstd-style early return: keeps the argument checks one line each. */
+#define RETURN_IF(cond, status) \
+    do {                        \
+        if (cond)               \
+            return (status);    \
+    } while (0)
+
+/* ---- check.c: size arithmetic and argument validation ---- */
+
+/* *out = a*b (and *out = a*b*c) if it fits in size_t / int; return 0 on overflow or a < 0. */
+int rb_mul_size(size_t a, size_t b, size_t *out);
+int rb_dims_ok(long long a, long long b); /* 1 if a >= 1, b >= 1 and a*b fits in int */
+
+/* Sizes of one layer call, derived once at the entry point. All counts are in floats. */
+typedef struct {
+    rnnbptt_cell cell;
+    int T, B, I, H;
+    int G;       /* gates: 1, 4, 3 */
+    int GH;      /* G*H, the width of one gate row */
+    int TB;      /* T*B, rows of the hoisted GEMMs */
+    size_t n_params, n_reserve, n_work;
+} rb_dims;
+
+/* Fill d from (L, T, B); 0 when the layer or sizes are invalid or overflow. */
+int rb_dims_init(rb_dims *d, const rnnbptt_layer *L, int T, int B);
+
+/* 1 if lengths is NULL or every lengths[b] is in 1..T. */
+int rb_lengths_ok(const int *lengths, int T, int B);
+
+/* ---- recur.c: the pieces every cell shares (the BLAS calls live here) ---- */
+
+/* Offsets into the flat parameter vector (floats). */
+typedef struct {
+    const float *Wx; /* (G*H, I) */
+    const float *Wh; /* (G*H, H) */
+    const float *bx; /* (G*H)    */
+    const float *bh; /* (G*H) GRU only, else NULL */
+} rb_params;
+typedef struct {
+    float *Wx, *Wh, *bx, *bh;
+} rb_grads;
+void rb_carve(const rb_dims *d, const float *params, rb_params *p);
+void rb_carve_grads(const rb_dims *d, float *dparams, rb_grads *g);
+
+/* 1 if sequence b is still running at step t. */
+static inline int rb_active(const int *lengths, int b, int t) { return !lengths || t < lengths[b]; }
+/* 1 if step t is sequence b's last step. */
+static inline int rb_last(const int *lengths, int T, int b, int t)
+{
+    return t == (lengths ? lengths[b] : T) - 1;
+}
+
+/* out (M, N), rows ldo apart, = X (M, K) · Wᵀ (K, N) + bias (bias NULL = none): the hoisted input
+ * projection of all T*B rows, one GEMM. */
+void rb_project(int M, int K, int N, const float *X, const float *W, const float *bias, float *out,
+                int ldo);
+
+/* out (B, N) (+)= hprev (B, K) · Wᵀ (K, N): one sgemm, or sgemv when B = 1. beta is 0 or 1. */
+void rb_step_fwd(int B, int K, int N, const float *hprev, const float *W, float beta, float *out);
+
+/* out (B, K) (+)= dG (B, N) · W (N, K): the per-step Wᵀ-product of backward. beta is 0 or 1. */
+void rb_step_bwd(int B, int K, int N, const float *dG, const float *W, float beta, float *out);
+
+/* sum[c] += Σ_r A[r][c] for A (M, N), rows lda apart; summed in double, no allocation. */
+void rb_colsum_add(int M, int N, const float *A, int lda, float *sum);
+
+/* After the time loop, with dG (T,B,G*H) the pre-activation gradients of all steps on the input
+ * side and dGh those on the recurrent side (the same buffer except for GRU):
+ *   dWx += dGᵀ X   dWh += dGh_{2..T}ᵀ H_{1..T-1} + dGh_1ᵀ h0   db += Σ dG   dbh += Σ dGh (if dbh)
+ *   dx = dG Wx (if dx).  Each is one BLAS call over all T*B rows. */
+void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const float *h,
+                     const float *dG, const float *dGh, const float *Wx, const rb_grads *g,
+                     float *dx);
+
+/* ---- one forward / backward per cell family; arguments already validated ---- */
+typedef struct {
+    const rb_dims *d;
+    rb_params p;
+    const int *lengths;
+    const float *x, *h0, *c0;
+    float *h, *hT, *cT, *reserve;
+} rb_fwd_args;
+
+typedef struct {
+    const rb_dims *d;
+    rb_params p;
+    rb_grads g;
+    const int *lengths;
+    const float *x, *h0, *c0, *h, *reserve, *dh, *dhT, *dcT;
+    float *dx, *dh0, *dc0, *work;
+} rb_bwd_args;
+
+void rb_rnn_forward(const rb_fwd_args *a);
+void rb_rnn_backward(const rb_bwd_args *a);
+void rb_lstm_forward(const rb_fwd_args *a);
+void rb_lstm_backward(const rb_bwd_args *a);
+void rb_gru_forward(const rb_fwd_args *a);
+void rb_gru_backward(const rb_bwd_args *a);
+
+/* The upstream rows entering step t of sequence b (each NULL when absent): dh_t[b], and dhT[b] /
+ * dcT[b] at the sequence's last step. Called only for active steps, so dh past a length is never
+ * read. */
+typedef struct {
+    const float *dh, *dhT, *dcT;
+} rb_upstream;
+static inline rb_upstream rb_upstream_at(const rb_bwd_args *a, int t, int b)
+{
+    const size_t H = (size_t)a->d->H, B = (size_t)a->d->B;
+    const int last = rb_last(a->lengths, a->d->T, b, t);
+    rb_upstream u = {a->dh ? a->dh + ((size_t)t * B + (size_t)b) * H : NULL,
+                     last && a->dhT ? a->dhT + (size_t)b * H : NULL,
+                     last && a->dcT ? a->dcT + (size_t)b * H : NULL};
+    return u;
+}
+
+#endif /* RNNBPTT_INTERNAL_H */

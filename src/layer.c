@@ -1,0 +1,100 @@
+/* layer.c — the public recurrent-layer entry points: validate everything, then dispatch by cell. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+size_t rnnbptt_param_count(const rnnbptt_layer *L)
+{
+    rb_dims d;
+    return rb_dims_init(&d, L, 1, 1) ? d.n_params : 0;
+}
+
+size_t rnnbptt_reserve_count(const rnnbptt_layer *L, int T, int B)
+{
+    rb_dims d;
+    return rb_dims_init(&d, L, T, B) ? d.n_reserve : 0;
+}
+
+size_t rnnbptt_workspace_count(const rnnbptt_layer *L, int T, int B)
+{
+    rb_dims d;
+    return rb_dims_init(&d, L, T, B) ? d.n_work : 0;
+}
+
+rnnbptt_status rnnbptt_forward(const rnnbptt_layer *L, const float *params, int T, int B,
+                               const int *lengths, const float *x, const float *h0, const float *c0,
+                               float *h, float *hT, float *cT, float *reserve)
+{
+    rb_dims d;
+    RETURN_IF(!rb_dims_init(&d, L, T, B), RNNBPTT_EINVAL);
+    RETURN_IF(!params || !x || !h || !rb_lengths_ok(lengths, T, B), RNNBPTT_EINVAL);
+
+    const int lstm = d.cell == RNNBPTT_LSTM;
+    rb_fwd_args a = {&d, {0}, lengths, x, h0, lstm ? c0 : NULL, h, hT, lstm ? cT : NULL, reserve};
+    rb_carve(&d, params, &a.p);
+    float *scratch = NULL;
+    if (!reserve && d.n_reserve) { /* inference with a gated cell: one allocation per call */
+        scratch = malloc(d.n_reserve * sizeof(float));
+        RETURN_IF(!scratch, RNNBPTT_ENOMEM);
+        a.reserve = scratch;
+    }
+    switch (d.cell) {
+    case RNNBPTT_LSTM: rb_lstm_forward(&a); break;
+    case RNNBPTT_GRU: rb_gru_forward(&a); break;
+    default: rb_rnn_forward(&a); break;
+    }
+    free(scratch);
+    return RNNBPTT_OK;
+}
+
+static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int T, int B,
+                               const int *lengths, const float *x, const float *h0,
+                               const float *c0, const float *h, const float *reserve,
+                               const float *dh, const float *dhT, const float *dcT, float *dparams,
+                               float *dx, float *dh0, float *dc0, float *work, int may_alloc)
+{
+    rb_dims d;
+    RETURN_IF(!rb_dims_init(&d, L, T, B), RNNBPTT_EINVAL);
+    RETURN_IF(!params || !x || !h || !dparams || !rb_lengths_ok(lengths, T, B), RNNBPTT_EINVAL);
+    RETURN_IF(d.n_reserve && !reserve, RNNBPTT_EINVAL);
+    RETURN_IF(!may_alloc && !work, RNNBPTT_EINVAL);
+
+    const int lstm = d.cell == RNNBPTT_LSTM;
+    rb_bwd_args a = {&d,   {0},     {0}, lengths,          x,  h0, lstm ? c0 : NULL, h, reserve,
+                     dh,   dhT,     lstm ? dcT : NULL,     dx, dh0, lstm ? dc0 : NULL, work};
+    rb_carve(&d, params, &a.p);
+    rb_carve_grads(&d, dparams, &a.g);
+    float *scratch = NULL;
+    if (!work) { /* one allocation per call, outside every loop */
+        scratch = malloc(d.n_work * sizeof(float));
+        RETURN_IF(!scratch, RNNBPTT_ENOMEM);
+        a.work = scratch;
+    }
+    switch (d.cell) {
+    case RNNBPTT_LSTM: rb_lstm_backward(&a); break;
+    case RNNBPTT_GRU: rb_gru_backward(&a); break;
+    default: rb_rnn_backward(&a); break;
+    }
+    free(scratch);
+    return RNNBPTT_OK;
+}
+
+rnnbptt_status rnnbptt_backward(const rnnbptt_layer *L, const float *params, int T, int B,
+                                const int *lengths, const float *x, const float *h0,
+                                const float *c0, const float *h, const float *reserve,
+                                const float *dh, const float *dhT, const float *dcT,
+                                float *dparams, float *dx, float *dh0, float *dc0)
+{
+    return backward(L, params, T, B, lengths, x, h0, c0, h, reserve, dh, dhT, dcT, dparams, dx, dh0,
+                    dc0, NULL, 1);
+}
+
+rnnbptt_status rnnbptt_backward_work(const rnnbptt_layer *L, const float *params, int T, int B,
+                                     const int *lengths, const float *x, const float *h0,
+                                     const float *c0, const float *h, const float *reserve,
+                                     const float *dh, const float *dhT, const float *dcT,
+                                     float *dparams, float *dx, float *dh0, float *dc0, float *work)
+{
+    return backward(L, params, T, B, lengths, x, h0, c0, h, reserve, dh, dhT, dcT, dparams, dx, dh0,
+                    dc0, work, 0);
+}

@@ -1,0 +1,49 @@
+/* loss.c — the two losses, as sums over rows (the caller scales): squared error and softmax
+ * cross-entropy. Both accumulate in double. Legend: N rows, D (or C) columns, row-major. */
+#include "internal.h"
+
+#include <math.h>
+
+rnnbptt_status rnnbptt_mse_loss(int N, int D, const float *y, const float *target, float *loss,
+                                float *dy)
+{
+    RETURN_IF(!rb_dims_ok(N, D) || !y || !target || !loss, RNNBPTT_EINVAL);
+    const size_t n = (size_t)N * D;
+    double s = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        const float e = y[k] - target[k];
+        s += (double)e * e;
+        if (dy)
+            dy[k] = e;
+    }
+    *loss = (float)(0.5 * s);
+    return RNNBPTT_OK;
+}
+
+rnnbptt_status rnnbptt_softmax_xent_loss(int N, int C, const float *logits, const int *labels,
+                                         float *loss, float *dlogits)
+{
+    RETURN_IF(!rb_dims_ok(N, C) || !logits || !labels || !loss, RNNBPTT_EINVAL);
+    for (int n = 0; n < N; n++)
+        RETURN_IF(labels[n] >= C, RNNBPTT_EINVAL);
+    double s = 0.0;
+    for (int n = 0; n < N; n++) {
+        const float *z = logits + (size_t)n * C;
+        float *dz = dlogits ? dlogits + (size_t)n * C : NULL;
+        if (labels[n] < 0) { /* ignored row: no loss, no gradient */
+            for (int c = 0; dz && c < C; c++)
+                dz[c] = 0.0f;
+            continue;
+        }
+        double m = z[0], sum = 0.0;
+        for (int c = 1; c < C; c++)
+            m = z[c] > m ? z[c] : m;
+        for (int c = 0; c < C; c++)
+            sum += exp((double)z[c] - m);
+        s += log(sum) + m - z[labels[n]];
+        for (int c = 0; dz && c < C; c++)
+            dz[c] = (float)(exp((double)z[c] - m) / sum) - (c == labels[n] ? 1.0f : 0.0f);
+    }
+    *loss = (float)s;
+    return RNNBPTT_OK;
+}

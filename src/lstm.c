@@ -1,0 +1,103 @@
+/* lstm.c — the LSTM cell (gates i, f, g, o): forward, then its BPTT twin.
+ * Legend: T steps, B batch, I input, H hidden, G = 4. x (T,B,I), h (T,B,H).
+ *   [i f g o] = W_x x_t + W_h h_{t-1} + b;  i,f,o = σ, g = tanh
+ *   c_t = f ⊙ c_{t-1} + i ⊙ g,  h_t = o ⊙ tanh(c_t)
+ * reserve: A (T,B,4H) the activated gates, then C (T,B,H) the cell states.
+ * work:    dA (T,B,4H) pre-activation gate gradients, dhn (B,H), dcn (B,H) the carried gradients. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static inline float sigm(float v) { return 1.0f / (1.0f + expf(-v)); }
+
+void rb_lstm_forward(const rb_fwd_args *a)
+{
+    const rb_dims *d = a->d;
+    const int T = d->T, B = d->B, H = d->H, GH = d->GH;
+    const size_t BH = (size_t)B * H, BGH = (size_t)B * GH;
+    float *A = a->reserve, *C = a->reserve + (size_t)d->TB * GH;
+
+    /* A (TB × 4H) = X · W_xᵀ + b: all gates of all steps, one GEMM */
+    rb_project(d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, GH);
+    for (int t = 0; t < T; t++) {
+        float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH, *ht = a->h + (size_t)t * BH;
+        const float *hp = t ? ht - BH : a->h0, *cp = t ? Ct - BH : a->c0;
+        /* A_t += h_{t-1} · W_hᵀ   (B × H) · (H × 4H) */
+        if (hp)
+            rb_step_fwd(B, H, GH, hp, a->p.Wh, 1.0f, At);
+        for (int b = 0; b < B; b++) {
+            float *g = At + (size_t)b * GH, *c = Ct + (size_t)b * H, *hr = ht + (size_t)b * H;
+            if (!rb_active(a->lengths, b, t)) {
+                memset(hr, 0, (size_t)H * sizeof(float));
+                memset(c, 0, (size_t)H * sizeof(float));
+                continue;
+            }
+            const float *cpr = cp ? cp + (size_t)b * H : NULL;
+            for (int j = 0; j < H; j++) {
+                const float i = sigm(g[j]), f = sigm(g[H + j]), gg = tanhf(g[2 * H + j]),
+                            o = sigm(g[3 * H + j]);
+                g[j] = i;
+                g[H + j] = f;
+                g[2 * H + j] = gg;
+                g[3 * H + j] = o;
+                c[j] = f * (cpr ? cpr[j] : 0.0f) + i * gg;
+                hr[j] = o * tanhf(c[j]);
+            }
+            if (rb_last(a->lengths, T, b, t)) {
+                if (a->hT)
+                    memcpy(a->hT + (size_t)b * H, hr, (size_t)H * sizeof(float));
+                if (a->cT)
+                    memcpy(a->cT + (size_t)b * H, c, (size_t)H * sizeof(float));
+            }
+        }
+    }
+}
+
+void rb_lstm_backward(const rb_bwd_args *a)
+{
+    const rb_dims *d = a->d;
+    const int T = d->T, B = d->B, H = d->H, GH = d->GH;
+    const size_t BH = (size_t)B * H, BGH = (size_t)B * GH;
+    const float *A = a->reserve, *C = a->reserve + (size_t)d->TB * GH;
+    float *dA = a->work, *dhn = dA + (size_t)d->TB * GH, *dcn = dhn + BH;
+
+    memset(dhn, 0, BH * sizeof(float));
+    memset(dcn, 0, BH * sizeof(float));
+    for (int t = T - 1; t >= 0; t--) {
+        const float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH;
+        const float *cp = t ? Ct - BH : a->c0;
+        float *dAt = dA + (size_t)t * BGH;
+        for (int b = 0; b < B; b++) {
+            float *dg = dAt + (size_t)b * GH, *dhr = dhn + (size_t)b * H, *dcr = dcn + (size_t)b * H;
+            if (!rb_active(a->lengths, b, t)) {
+                memset(dg, 0, (size_t)GH * sizeof(float));
+                continue;
+            }
+            const rb_upstream u = rb_upstream_at(a, t, b);
+            const int fresh = rb_last(a->lengths, T, b, t); /* nothing flows in from later steps */
+            const float *g = At + (size_t)b * GH, *c = Ct + (size_t)b * H;
+            const float *cpr = cp ? cp + (size_t)b * H : NULL;
+            for (int j = 0; j < H; j++) {
+                const float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];
+                const float tc = tanhf(c[j]);
+                const float dhv = (fresh ? 0.0f : dhr[j]) + (u.dh ? u.dh[j] : 0.0f) +
+                                  (u.dhT ? u.dhT[j] : 0.0f);
+                const float dcv = (fresh ? 0.0f : dcr[j]) + (u.dcT ? u.dcT[j] : 0.0f) +
+                                  dhv * o * (1.0f - tc * tc);
+                dg[j] = dcv * gg * i * (1.0f - i);
+                dg[H + j] = dcv * (cpr ? cpr[j] : 0.0f) * f * (1.0f - f);
+                dg[2 * H + j] = dcv * i * (1.0f - gg * gg);
+                dg[3 * H + j] = dhv * tc * o * (1.0f - o);
+                dcr[j] = dcv * f;
+            }
+        }
+        /* dh_{t-1} = dA_t · W_h   (B × 4H) · (4H × H) */
+        rb_step_bwd(B, H, GH, dAt, a->p.Wh, 0.0f, dhn);
+    }
+    if (a->dh0)
+        memcpy(a->dh0, dhn, BH * sizeof(float));
+    if (a->dc0)
+        memcpy(a->dc0, dcn, BH * sizeof(float));
+    rb_weight_grads(d, a->x, a->h0, a->h, dA, dA, a->p.Wx, &a->g, a->dx);
+}

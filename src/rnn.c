@@ -1,0 +1,74 @@
+/* rnn.c — the vanilla (Elman) cell, tanh or relu: forward, then its BPTT twin.
+ * Legend: T steps, B batch, I input, H hidden. x (T,B,I), h (T,B,H), Δ (T,B,H) row-major.
+ *   a_t = W_xh x_t + W_hh h_{t-1} + b_h,   h_t = f(a_t)
+ *   δ_t = (dh_t + W_hhᵀ δ_{t+1}) ⊙ f'(a_t),  f' from the stored h: 1 − h² (tanh), h > 0 (relu). */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+void rb_rnn_forward(const rb_fwd_args *a)
+{
+    const rb_dims *d = a->d;
+    const int T = d->T, B = d->B, H = d->H, relu = d->cell == RNNBPTT_RNN_RELU;
+    const size_t BH = (size_t)B * H;
+
+    /* h (TB × H) = X · W_xhᵀ + b_h: the pre-activations of every step, one GEMM */
+    rb_project(d->TB, d->I, H, a->x, a->p.Wx, a->p.bx, a->h, H);
+    for (int t = 0; t < T; t++) {
+        float *ht = a->h + (size_t)t * BH;
+        const float *hp = t ? ht - BH : a->h0;
+        /* a_t += h_{t-1} · W_hhᵀ   (B × H) · (H × H) */
+        if (hp)
+            rb_step_fwd(B, H, H, hp, a->p.Wh, 1.0f, ht);
+        for (int b = 0; b < B; b++) {
+            float *row = ht + (size_t)b * H;
+            if (!rb_active(a->lengths, b, t)) {
+                memset(row, 0, (size_t)H * sizeof(float));
+                continue;
+            }
+            if (relu)
+                for (int j = 0; j < H; j++)
+                    row[j] = row[j] < 0.0f ? 0.0f : row[j]; /* NaN stays NaN */
+            else
+                for (int j = 0; j < H; j++)
+                    row[j] = tanhf(row[j]);
+            if (a->hT && rb_last(a->lengths, T, b, t))
+                memcpy(a->hT + (size_t)b * H, row, (size_t)H * sizeof(float));
+        }
+    }
+}
+
+void rb_rnn_backward(const rb_bwd_args *a)
+{
+    const rb_dims *d = a->d;
+    const int T = d->T, B = d->B, H = d->H, relu = d->cell == RNNBPTT_RNN_RELU;
+    const size_t BH = (size_t)B * H;
+    float *D = a->work; /* Δ (T,B,H): δ of every step, kept for the weight-gradient GEMMs */
+
+    for (int t = T - 1; t >= 0; t--) {
+        float *Dt = D + (size_t)t * BH; /* holds δ_{t+1} · W_hh from the step after (t < T-1) */
+        const float *ht = a->h + (size_t)t * BH;
+        for (int b = 0; b < B; b++) {
+            float *row = Dt + (size_t)b * H;
+            if (!rb_active(a->lengths, b, t)) {
+                memset(row, 0, (size_t)H * sizeof(float));
+                continue;
+            }
+            const rb_upstream u = rb_upstream_at(a, t, b);
+            const int fresh = rb_last(a->lengths, T, b, t); /* nothing flows in from later steps */
+            const float *hr = ht + (size_t)b * H;
+            for (int j = 0; j < H; j++) {
+                float g = (fresh ? 0.0f : row[j]) + (u.dh ? u.dh[j] : 0.0f) +
+                          (u.dhT ? u.dhT[j] : 0.0f);
+                row[j] = relu ? (hr[j] > 0.0f ? g : 0.0f) : g * (1.0f - hr[j] * hr[j]);
+            }
+        }
+        /* dh_{t-1} = δ_t · W_hh   (B × H) · (H × H), straight into Δ_{t-1} or dh0 */
+        if (t > 0)
+            rb_step_bwd(B, H, H, Dt, a->p.Wh, 0.0f, Dt - BH);
+        else if (a->dh0)
+            rb_step_bwd(B, H, H, Dt, a->p.Wh, 0.0f, a->dh0);
+    }
+    rb_weight_grads(d, a->x, a->h0, a->h, D, D, a->p.Wx, &a->g, a->dx);
+}
