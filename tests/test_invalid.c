@@ -1,0 +1,282 @@
+/* test_invalid.c — every invalid-argument path of every public function returns RNNBPTT_EINVAL and
+ * leaves every output byte-identical; ignored LSTM-only pointers are never touched by the other
+ * cells; allocation failure is RNNBPTT_ENOMEM; every status has its own message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rnnbptt.h"
+
+/* ASan would otherwise abort on the deliberately impossible allocation of the ENOMEM test. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+
+enum { T = 3, B = 2, I = 3, H = 4, CAP = 4096 };
+
+/* Every buffer a call may read or write, each CAP floats, outputs filled with a byte pattern. */
+typedef struct {
+    float params[CAP], x[CAP], h0[CAP], c0[CAP], h[CAP], hT[CAP], cT[CAP], reserve[CAP];
+    float dh[CAP], dhT[CAP], dcT[CAP], dparams[CAP], dx[CAP], dh0[CAP], dc0[CAP], work[CAP];
+    float W[CAP], b[CAP], y[CAP], dy[CAP], dW[CAP], db[CAP], loss[1];
+    int lengths[B], labels[CAP];
+} bufs;
+
+static bufs S, SNAP;
+
+static void fill(float *p, size_t n, unsigned seed)
+{
+    for (size_t k = 0; k < n; k++)
+        p[k] = (float)((seed * 2654435761u + k * 40503u) % 1000u) / 1000.0f - 0.5f;
+}
+
+static void reset(void)
+{
+    memset(&S, 0xA5, sizeof S); /* outputs: a pattern no function would write */
+    fill(S.params, CAP, 1);
+    fill(S.x, CAP, 2);
+    fill(S.h0, CAP, 3);
+    fill(S.c0, CAP, 4);
+    fill(S.dh, CAP, 5);
+    fill(S.dhT, CAP, 6);
+    fill(S.dcT, CAP, 7);
+    fill(S.W, CAP, 8);
+    fill(S.b, CAP, 9);
+    fill(S.dy, CAP, 10);
+    S.lengths[0] = 2;
+    S.lengths[1] = 3;
+    for (int k = 0; k < CAP; k++)
+        S.labels[k] = k % 3;
+    memcpy(&SNAP, &S, sizeof S);
+}
+
+#define EXPECT_EINVAL_UNTOUCHED(call)                                      \
+    do {                                                                   \
+        reset();                                                           \
+        assert_int_equal((call), RNNBPTT_EINVAL);                          \
+        assert_memory_equal(&S, &SNAP, sizeof S);                          \
+    } while (0)
+
+static const rnnbptt_cell CELLS[] = {RNNBPTT_RNN_TANH, RNNBPTT_RNN_RELU, RNNBPTT_LSTM, RNNBPTT_GRU};
+
+static rnnbptt_status fwd(const rnnbptt_layer *L, int t, int b, const int *len, int null_mask)
+{
+    return rnnbptt_forward(L, null_mask & 1 ? NULL : S.params, t, b, len, null_mask & 2 ? NULL : S.x,
+                           S.h0, S.c0, null_mask & 4 ? NULL : S.h, S.hT, S.cT, S.reserve);
+}
+
+static rnnbptt_status bwd(const rnnbptt_layer *L, int t, int b, const int *len, int null_mask,
+                          int work)
+{
+    const float *params = null_mask & 1 ? NULL : S.params, *x = null_mask & 2 ? NULL : S.x;
+    const float *h = null_mask & 4 ? NULL : S.h, *reserve = null_mask & 8 ? NULL : S.reserve;
+    float *dparams = null_mask & 16 ? NULL : S.dparams;
+    if (work)
+        return rnnbptt_backward_work(L, params, t, b, len, x, S.h0, S.c0, h, reserve, S.dh, S.dhT,
+                                     S.dcT, dparams, S.dx, S.dh0, S.dc0,
+                                     null_mask & 32 ? NULL : S.work);
+    return rnnbptt_backward(L, params, t, b, len, x, S.h0, S.c0, h, reserve, S.dh, S.dhT, S.dcT,
+                            dparams, S.dx, S.dh0, S.dc0);
+}
+
+static void layer_calls_reject_bad_arguments(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < sizeof CELLS / sizeof CELLS[0]; c++) {
+        const rnnbptt_layer L = {CELLS[c], I, H};
+        const rnnbptt_layer bad[] = {{CELLS[c], 0, H},  {CELLS[c], -1, H},      {CELLS[c], I, 0},
+                                     {CELLS[c], I, -5}, {(rnnbptt_cell)99, I, H}, {CELLS[c], I, INT_MAX},
+                                     {CELLS[c], INT_MAX, INT_MAX / 2}};
+        const int bad_len[][B] = {{0, 3}, {2, 4}, {-1, 1}, {INT_MIN, 2}};
+        for (int work = 0; work < 2; work++) {
+            EXPECT_EINVAL_UNTOUCHED(fwd(NULL, T, B, NULL, 0));
+            EXPECT_EINVAL_UNTOUCHED(bwd(NULL, T, B, NULL, 0, work));
+            for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+                EXPECT_EINVAL_UNTOUCHED(fwd(&bad[k], T, B, NULL, 0));
+                EXPECT_EINVAL_UNTOUCHED(bwd(&bad[k], T, B, NULL, 0, work));
+            }
+            const int sizes[][2] = {{0, B}, {T, 0}, {-1, B}, {T, -3}, {INT_MAX, 2}, {2, INT_MAX},
+                                    {65536, 65536}};
+            for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+                EXPECT_EINVAL_UNTOUCHED(fwd(&L, sizes[k][0], sizes[k][1], NULL, 0));
+                EXPECT_EINVAL_UNTOUCHED(bwd(&L, sizes[k][0], sizes[k][1], NULL, 0, work));
+            }
+            for (size_t k = 0; k < sizeof bad_len / sizeof bad_len[0]; k++) {
+                EXPECT_EINVAL_UNTOUCHED(fwd(&L, T, B, bad_len[k], 0));
+                EXPECT_EINVAL_UNTOUCHED(bwd(&L, T, B, bad_len[k], 0, work));
+            }
+            for (int m = 1; m <= 4; m <<= 1) /* params, x, h */
+                EXPECT_EINVAL_UNTOUCHED(fwd(&L, T, B, NULL, m));
+            for (int m = 1; m <= 16; m <<= 1) { /* params, x, h, reserve, dparams */
+                if (m == 8 && (CELLS[c] == RNNBPTT_RNN_TANH || CELLS[c] == RNNBPTT_RNN_RELU))
+                    continue; /* the vanilla cells need no reserve: checked OK below */
+                EXPECT_EINVAL_UNTOUCHED(bwd(&L, T, B, NULL, m, work));
+            }
+            if (work)
+                EXPECT_EINVAL_UNTOUCHED(bwd(&L, T, B, NULL, 32, 1));
+        }
+        /* sanity: the same calls with good arguments succeed, so the rejections above are real */
+        reset();
+        assert_int_equal(fwd(&L, T, B, S.lengths, 0), RNNBPTT_OK);
+        assert_int_equal(bwd(&L, T, B, S.lengths, 0, 0), RNNBPTT_OK);
+        assert_int_equal(bwd(&L, T, B, S.lengths, 0, 1), RNNBPTT_OK);
+        if (CELLS[c] == RNNBPTT_RNN_TANH || CELLS[c] == RNNBPTT_RNN_RELU)
+            assert_int_equal(bwd(&L, T, B, S.lengths, 8, 0), RNNBPTT_OK);
+    }
+}
+
+static void counts_are_zero_for_bad_arguments(void **state)
+{
+    (void)state;
+    const rnnbptt_layer bad[] = {{RNNBPTT_LSTM, 0, 4}, {RNNBPTT_GRU, 3, 0}, {(rnnbptt_cell)-1, 3, 4},
+                                 {RNNBPTT_LSTM, 3, INT_MAX / 2}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        assert_int_equal(rnnbptt_param_count(&bad[k]), 0);
+        assert_int_equal(rnnbptt_reserve_count(&bad[k], T, B), 0);
+        assert_int_equal(rnnbptt_workspace_count(&bad[k], T, B), 0);
+    }
+    assert_int_equal(rnnbptt_param_count(NULL), 0);
+    const rnnbptt_layer L = {RNNBPTT_GRU, I, H};
+    assert_int_equal(rnnbptt_workspace_count(&L, 0, B), 0);
+    assert_int_equal(rnnbptt_workspace_count(&L, T, INT_MAX), 0);
+    /* the documented formulas */
+    const rnnbptt_layer tanh_l = {RNNBPTT_RNN_TANH, I, H}, lstm = {RNNBPTT_LSTM, I, H};
+    assert_int_equal(rnnbptt_param_count(&tanh_l), H * I + H * H + H);
+    assert_int_equal(rnnbptt_param_count(&lstm), 4 * H * I + 4 * H * H + 4 * H);
+    assert_int_equal(rnnbptt_param_count(&L), 3 * H * I + 3 * H * H + 6 * H);
+    assert_int_equal(rnnbptt_reserve_count(&tanh_l, T, B), 0);
+    assert_int_equal(rnnbptt_reserve_count(&lstm, T, B), 5 * T * B * H);
+    assert_int_equal(rnnbptt_reserve_count(&L, T, B), 4 * T * B * H + 3 * B * H);
+    assert_int_equal(rnnbptt_workspace_count(&tanh_l, T, B), T * B * H);
+    assert_int_equal(rnnbptt_workspace_count(&lstm, T, B), 4 * T * B * H + 2 * B * H);
+    assert_int_equal(rnnbptt_workspace_count(&L, T, B), 6 * T * B * H + B * H);
+}
+
+static void dense_and_losses_reject_bad_arguments(void **state)
+{
+    (void)state;
+    const int N = 5, in = 3, out = 4;
+    const int bad_sizes[][3] = {{0, in, out}, {N, 0, out}, {N, in, 0}, {-1, in, out},
+                                {INT_MAX, 2, out}, {N, INT_MAX, 2}, {2, 3, INT_MAX}};
+    for (size_t k = 0; k < sizeof bad_sizes / sizeof bad_sizes[0]; k++) {
+        const int *s = bad_sizes[k];
+        EXPECT_EINVAL_UNTOUCHED(rnnbptt_dense_forward(s[0], s[1], s[2], S.W, S.b, S.x, S.y));
+        EXPECT_EINVAL_UNTOUCHED(
+            rnnbptt_dense_backward(s[0], s[1], s[2], S.W, S.x, S.dy, S.dW, S.db, S.dx));
+    }
+    const int bad_loss[][2] = {{0, out}, {N, 0}, {-1, out}, {N, -2}, {INT_MAX, 2}, {65536, 65536}};
+    for (size_t k = 0; k < sizeof bad_loss / sizeof bad_loss[0]; k++) {
+        const int *s = bad_loss[k];
+        EXPECT_EINVAL_UNTOUCHED(rnnbptt_mse_loss(s[0], s[1], S.y, S.dy, S.loss, S.dx));
+        EXPECT_EINVAL_UNTOUCHED(rnnbptt_softmax_xent_loss(s[0], s[1], S.dy, S.labels, S.loss, S.dx));
+    }
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_dense_forward(N, in, out, NULL, S.b, S.x, S.y));
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_dense_forward(N, in, out, S.W, S.b, NULL, S.y));
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_dense_forward(N, in, out, S.W, S.b, S.x, NULL));
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_dense_backward(N, in, out, NULL, S.x, S.dy, S.dW, S.db, S.dx));
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_dense_backward(N, in, out, S.W, NULL, S.dy, S.dW, S.db, S.dx));
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_dense_backward(N, in, out, S.W, S.x, NULL, S.dW, S.db, S.dx));
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_dense_backward(N, in, out, S.W, S.x, S.dy, NULL, S.db, S.dx));
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_mse_loss(N, out, NULL, S.dy, S.loss, S.dx));
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_mse_loss(N, out, S.y, NULL, S.loss, S.dx));
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_mse_loss(N, out, S.y, S.dy, NULL, S.dx));
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_softmax_xent_loss(N, out, NULL, S.labels, S.loss, S.dx));
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_softmax_xent_loss(N, out, S.dy, NULL, S.loss, S.dx));
+    EXPECT_EINVAL_UNTOUCHED(rnnbptt_softmax_xent_loss(N, out, S.dy, S.labels, NULL, S.dx));
+    /* a label >= C on the LAST row: nothing may have been written for the rows before it */
+    reset();
+    S.labels[N - 1] = out;
+    memcpy(&SNAP, &S, sizeof S);
+    assert_int_equal(rnnbptt_softmax_xent_loss(N, out, S.dy, S.labels, S.loss, S.dx), RNNBPTT_EINVAL);
+    assert_memory_equal(&S, &SNAP, sizeof S);
+    /* the good calls succeed */
+    reset();
+    assert_int_equal(rnnbptt_dense_forward(N, in, out, S.W, S.b, S.x, S.y), RNNBPTT_OK);
+    assert_int_equal(rnnbptt_dense_backward(N, in, out, S.W, S.x, S.dy, S.dW, S.db, S.dx), RNNBPTT_OK);
+    assert_int_equal(rnnbptt_mse_loss(N, out, S.y, S.dy, S.loss, S.dx), RNNBPTT_OK);
+    assert_int_equal(rnnbptt_softmax_xent_loss(N, out, S.dy, S.labels, S.loss, S.dx), RNNBPTT_OK);
+}
+
+/* c0, cT, dcT and dc0 belong to LSTM: the other cells never read or write them. */
+static void lstm_only_pointers_are_ignored(void **state)
+{
+    (void)state;
+    const rnnbptt_cell others[] = {RNNBPTT_RNN_TANH, RNNBPTT_RNN_RELU, RNNBPTT_GRU};
+    for (size_t c = 0; c < 3; c++) {
+        const rnnbptt_layer L = {others[c], I, H};
+        reset();
+        for (int k = 0; k < CAP; k++)
+            S.c0[k] = S.dcT[k] = NAN;
+        float cT_before[CAP], dc0_before[CAP];
+        memcpy(cT_before, S.cT, sizeof cT_before);
+        memcpy(dc0_before, S.dc0, sizeof dc0_before);
+        memset(S.dparams, 0, sizeof S.dparams);
+        assert_int_equal(fwd(&L, T, B, S.lengths, 0), RNNBPTT_OK);
+        assert_int_equal(bwd(&L, T, B, S.lengths, 0, 0), RNNBPTT_OK);
+        assert_memory_equal(S.cT, cT_before, sizeof cT_before);
+        assert_memory_equal(S.dc0, dc0_before, sizeof dc0_before);
+        for (int k = 0; k < T * B * H; k++)
+            assert_false(isnan(S.h[k]));
+        for (size_t k = 0; k < rnnbptt_param_count(&L); k++)
+            assert_false(isnan(S.dparams[k]));
+    }
+}
+
+/* A valid call whose scratch cannot be allocated: ENOMEM, outputs untouched (the sizes are valid
+ * for CBLAS but the reserve would be 20 TiB; nothing but the lengths is read before the check). */
+static void allocation_failure_is_enomem(void **state)
+{
+    (void)state;
+    const rnnbptt_layer L = {RNNBPTT_LSTM, 1, 1024};
+    reset();
+    assert_int_equal(rnnbptt_forward(&L, S.params, 1 << 20, 1 << 10, NULL, S.x, NULL, NULL, S.h,
+                                     S.hT, S.cT, NULL),
+                     RNNBPTT_ENOMEM);
+    assert_memory_equal(&S, &SNAP, sizeof S);
+    assert_int_equal(rnnbptt_backward(&L, S.params, 1 << 20, 1 << 10, NULL, S.x, NULL, NULL, S.h,
+                                      S.reserve, S.dh, NULL, NULL, S.dparams, S.dx, S.dh0, S.dc0),
+                     RNNBPTT_ENOMEM);
+    assert_memory_equal(&S, &SNAP, sizeof S);
+}
+
+static void every_status_has_its_own_message(void **state)
+{
+    (void)state;
+    const rnnbptt_status all[] = {RNNBPTT_OK,         RNNBPTT_EINVAL, RNNBPTT_ENOMEM,
+                                  RNNBPTT_ENONFINITE, RNNBPTT_EIO,    RNNBPTT_EFORMAT};
+    const size_t n = sizeof all / sizeof all[0];
+    assert_int_equal(RNNBPTT_OK, 0);
+    for (size_t a = 0; a < n; a++) {
+        const char *m = rnnbptt_strerror(all[a]);
+        assert_non_null(m);
+        assert_true(strlen(m) > 5);
+        assert_string_not_equal(m, "unknown status");
+        for (size_t b = a + 1; b < n; b++)
+            assert_string_not_equal(m, rnnbptt_strerror(all[b]));
+    }
+    assert_string_equal(rnnbptt_strerror((rnnbptt_status)12345), "unknown status");
+    assert_string_equal(rnnbptt_version_string(), "0.1.0");
+    assert_int_equal(RNNBPTT_VERSION_NUMBER,
+                     RNNBPTT_VERSION_MAJOR * 10000 + RNNBPTT_VERSION_MINOR * 100 +
+                         RNNBPTT_VERSION_PATCH);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(layer_calls_reject_bad_arguments),
+        cmocka_unit_test(counts_are_zero_for_bad_arguments),
+        cmocka_unit_test(dense_and_losses_reject_bad_arguments),
+        cmocka_unit_test(lstm_only_pointers_are_ignored),
+        cmocka_unit_test(allocation_failure_is_enomem),
+        cmocka_unit_test(every_status_has_its_own_message),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
