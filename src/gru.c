@@ -8,10 +8,7 @@
  *          (recurrent side), dhn (B,H) the carried dL/dh. */
 #include "internal.h"
 
-#include <math.h>
 #include <string.h>
-
-static inline float sigm(float v) { return 1.0f / (1.0f + expf(-v)); }
 
 void rb_gru_forward(const rb_fwd_args *a)
 {
@@ -38,8 +35,8 @@ void rb_gru_forward(const rb_fwd_args *a)
             }
             const float *s = S + (size_t)b * GH, *hpr = hp ? hp + (size_t)b * H : NULL;
             for (int j = 0; j < H; j++) {
-                const float r = sigm(g[j] + s[j]), z = sigm(g[H + j] + s[H + j]);
-                const float n = tanhf(g[2 * H + j] + r * s[2 * H + j]);
+                const float r = rb_sigm(g[j] + s[j]), z = rb_sigm(g[H + j] + s[H + j]);
+                const float n = rb_tanh(g[2 * H + j] + r * s[2 * H + j]);
                 g[j] = r;
                 g[H + j] = z;
                 g[2 * H + j] = n;

@@ -80,6 +80,31 @@ void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const fl
                      const float *dG, const float *dGh, const float *Wx, const rb_grads *g,
                      float *dx);
 
+/* ---- activations: branch-free so the compiler vectorizes the fused gate passes ---- */
+
+/* tanh as a 13/6-degree rational interpolant (the coefficients of Eigen's
+ * generic_fast_tanh_float), clamped to ±9 where float tanh is ±1. Measured against double tanh
+ * over [-12, 12]: at most 4e-7 absolute error (under 7 ulp near ±1, a couple of ulp elsewhere),
+ * about 3× faster than tanhf and vectorizable. NaN propagates (the clamp uses comparisons
+ * that are false for NaN). */
+static inline float rb_tanh(float x)
+{
+    const float y = x > 9.0f ? 9.0f : (x < -9.0f ? -9.0f : x), y2 = y * y;
+    float p = y2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+    p = p * y2 + -8.60467152213735e-11f;
+    p = p * y2 + 5.12229709037114e-08f;
+    p = p * y2 + 1.48572235717979e-05f;
+    p = p * y2 + 6.37261928875436e-04f;
+    p = p * y2 + 4.89352455891786e-03f;
+    float q = y2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+    q = q * y2 + 2.26843463243900e-03f;
+    q = q * y2 + 4.89352518554385e-03f;
+    return y * p / q;
+}
+
+/* σ(x) = ½ + ½ tanh(x/2): absolute error under 3e-7, vectorizable like rb_tanh. */
+static inline float rb_sigm(float x) { return 0.5f + 0.5f * rb_tanh(0.5f * x); }
+
 /* ---- one forward / backward per cell family; arguments already validated ---- */
 typedef struct {
     const rb_dims *d;

@@ -6,10 +6,7 @@
  * work:    dA (T,B,4H) pre-activation gate gradients, dhn (B,H), dcn (B,H) the carried gradients. */
 #include "internal.h"
 
-#include <math.h>
 #include <string.h>
-
-static inline float sigm(float v) { return 1.0f / (1.0f + expf(-v)); }
 
 void rb_lstm_forward(const rb_fwd_args *a)
 {
@@ -35,14 +32,14 @@ void rb_lstm_forward(const rb_fwd_args *a)
             }
             const float *cpr = cp ? cp + (size_t)b * H : NULL;
             for (int j = 0; j < H; j++) {
-                const float i = sigm(g[j]), f = sigm(g[H + j]), gg = tanhf(g[2 * H + j]),
-                            o = sigm(g[3 * H + j]);
+                const float i = rb_sigm(g[j]), f = rb_sigm(g[H + j]), gg = rb_tanh(g[2 * H + j]),
+                            o = rb_sigm(g[3 * H + j]);
                 g[j] = i;
                 g[H + j] = f;
                 g[2 * H + j] = gg;
                 g[3 * H + j] = o;
                 c[j] = f * (cpr ? cpr[j] : 0.0f) + i * gg;
-                hr[j] = o * tanhf(c[j]);
+                hr[j] = o * rb_tanh(c[j]);
             }
             if (rb_last(a->lengths, T, b, t)) {
                 if (a->hT)
@@ -80,7 +77,7 @@ void rb_lstm_backward(const rb_bwd_args *a)
             const float *cpr = cp ? cp + (size_t)b * H : NULL;
             for (int j = 0; j < H; j++) {
                 const float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];
-                const float tc = tanhf(c[j]);
+                const float tc = rb_tanh(c[j]);
                 const float dhv = (fresh ? 0.0f : dhr[j]) + (u.dh ? u.dh[j] : 0.0f) +
                                   (u.dhT ? u.dhT[j] : 0.0f);
                 const float dcv = (fresh ? 0.0f : dcr[j]) + (u.dcT ? u.dcT[j] : 0.0f) +

@@ -4,7 +4,6 @@
  *   δ_t = (dh_t + W_hhᵀ δ_{t+1}) ⊙ f'(a_t),  f' from the stored h: 1 − h² (tanh), h > 0 (relu). */
 #include "internal.h"
 
-#include <math.h>
 #include <string.h>
 
 void rb_rnn_forward(const rb_fwd_args *a)
@@ -32,7 +31,7 @@ void rb_rnn_forward(const rb_fwd_args *a)
                     row[j] = row[j] < 0.0f ? 0.0f : row[j]; /* NaN stays NaN */
             else
                 for (int j = 0; j < H; j++)
-                    row[j] = tanhf(row[j]);
+                    row[j] = rb_tanh(row[j]);
             if (a->hT && rb_last(a->lengths, T, b, t))
                 memcpy(a->hT + (size_t)b * H, row, (size_t)H * sizeof(float));
         }
