@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""compare_table.py — side-by-side markdown table of rnnbptt-bench and peer CSVs (stdlib only).
+
+Reads any number of CSV files with rnnbptt-bench's columns (impl,cell,T,B,I,H,threads,fwd_ms,
+bwd_ms,total_ms,total_best_ms,gflops,pct_peak,tokens_per_s,bytes), as compare.sh collects them: one
+file per (round, point, impl) process. For every (cell, T/B/I/H) and impl the figure is the median,
+over the rounds, of each process's median total_ms (forward + backward); the ratio column is
+peer / rnnbptt at that point (≥ 1 means rnnbptt is faster). rnnbptt's own GFLOP/s and % of peak
+are the medians of what the bench reported.
+
+usage: compare_table.py [--ours rnnbptt] [--meta LINE ...] [--out table.md] FILE.csv...
+"""
+import argparse
+import csv
+import statistics
+import sys
+
+PEER_ORDER = ["onednn", "pytorch", "numpy", "perstep", "naive"]
+
+
+def fnum(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return None
+
+
+def load(paths):
+    runs = {}  # (cell, T, B, I, H) -> impl -> list of rows
+    for path in paths:
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                if fnum(row.get("total_ms")) is None:
+                    continue
+                key = (row["cell"], int(row["T"]), int(row["B"]), int(row["I"]), int(row["H"]))
+                runs.setdefault(key, {}).setdefault(row["impl"], []).append(row)
+    return runs
+
+
+def med(rows, col):
+    vals = [v for v in (fnum(r.get(col)) for r in rows) if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt_ms(v):
+    if v is None:
+        return "—"
+    return f"{v:.3g}" if v < 100 else f"{v:.0f}"
+
+
+def table(runs, ours):
+    impls = {i for per in runs.values() for i in per}
+    peers = [p for p in PEER_ORDER if p in impls and p != ours]
+    peers += sorted(impls - set(PEER_ORDER) - {ours})
+    head = ["cell", "T/B/I/H", f"{ours} ms", "GFLOP/s", "% peak"]
+    for p in peers:
+        head += [f"{p} ms", f"{p}/{ours}"]
+    lines = ["| " + " | ".join(head) + " |",
+             "|" + "|".join(["---", "---"] + ["--:"] * (len(head) - 2)) + "|"]
+    for key in runs:  # first-seen order: the grid's
+        per = runs[key]
+        cell, T, B, I, H = key
+        o = med(per.get(ours, []), "total_ms")
+        gf, pk = med(per.get(ours, []), "gflops"), med(per.get(ours, []), "pct_peak")
+        cells = [cell, f"{T}/{B}/{I}/{H}", fmt_ms(o),
+                 "—" if gf is None else f"{gf:.0f}", "—" if pk is None else f"{pk:.0f}%"]
+        for p in peers:
+            v = med(per.get(p, []), "total_ms")
+            cells += [fmt_ms(v), "—" if v is None or not o else f"{v / o:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--ours", default="rnnbptt")
+    ap.add_argument("--meta", action="append", default=[], help="a line printed above the table")
+    ap.add_argument("--out", help="also write the markdown here")
+    ap.add_argument("csv", nargs="+")
+    a = ap.parse_args()
+    runs = load(a.csv)
+    if not runs:
+        print("compare_table: no results in the given CSV files", file=sys.stderr)
+        return 1
+    text = "".join(f"{m}\n" for m in a.meta) + ("\n" if a.meta else "") + table(runs, a.ours) + "\n"
+    text += ("\nEach figure: median over the interleaved rounds of one process's median total "
+             "(forward + BPTT) ms. ratio = peer ms / "
+             f"{a.ours} ms (≥ 1: {a.ours} faster).\n")
+    sys.stdout.write(text)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
