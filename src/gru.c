@@ -10,6 +10,33 @@
 
 #include <string.h>
 
+/* The fused gate pass of step t: [r z n hn] in place in At (which holds [xr xz xn] on entry), from
+ * S = W_h h_{t-1} + b_h; h_t into ht; zeros past each length; hT at the last step. */
+static RB_CLONES void gates_step(const rb_fwd_args *a, int t, float *At, const float *S,
+                                 const float *hp, float *ht)
+{
+    const int T = a->d->T, B = a->d->B, H = a->d->H, GH = a->d->GH, W4 = 4 * H;
+    for (int b = 0; b < B; b++) {
+        float *g = At + (size_t)b * W4, *hr = ht + (size_t)b * H;
+        if (!rb_active(a->lengths, b, t)) {
+            memset(hr, 0, (size_t)H * sizeof(float));
+            continue;
+        }
+        const float *s = S + (size_t)b * GH, *hpr = hp ? hp + (size_t)b * H : NULL;
+        for (int j = 0; j < H; j++) {
+            const float r = rb_sigm(g[j] + s[j]), z = rb_sigm(g[H + j] + s[H + j]);
+            const float n = rb_tanh(g[2 * H + j] + r * s[2 * H + j]);
+            g[j] = r;
+            g[H + j] = z;
+            g[2 * H + j] = n;
+            g[3 * H + j] = s[2 * H + j];
+            hr[j] = (1.0f - z) * n + z * (hpr ? hpr[j] : 0.0f);
+        }
+        if (a->hT && rb_last(a->lengths, T, b, t))
+            memcpy(a->hT + (size_t)b * H, hr, (size_t)H * sizeof(float));
+    }
+}
+
 void rb_gru_forward(const rb_fwd_args *a)
 {
     const rb_dims *d = a->d;
@@ -27,24 +54,40 @@ void rb_gru_forward(const rb_fwd_args *a)
             memcpy(S + (size_t)b * GH, a->p.bh, (size_t)GH * sizeof(float));
         if (hp)
             rb_step_fwd(B, H, GH, hp, a->p.Wh, 1.0f, S);
-        for (int b = 0; b < B; b++) {
-            float *g = At + (size_t)b * W4, *hr = ht + (size_t)b * H;
-            if (!rb_active(a->lengths, b, t)) {
-                memset(hr, 0, (size_t)H * sizeof(float));
-                continue;
-            }
-            const float *s = S + (size_t)b * GH, *hpr = hp ? hp + (size_t)b * H : NULL;
-            for (int j = 0; j < H; j++) {
-                const float r = rb_sigm(g[j] + s[j]), z = rb_sigm(g[H + j] + s[H + j]);
-                const float n = rb_tanh(g[2 * H + j] + r * s[2 * H + j]);
-                g[j] = r;
-                g[H + j] = z;
-                g[2 * H + j] = n;
-                g[3 * H + j] = s[2 * H + j];
-                hr[j] = (1.0f - z) * n + z * (hpr ? hpr[j] : 0.0f);
-            }
-            if (a->hT && rb_last(a->lengths, T, b, t))
-                memcpy(a->hT + (size_t)b * H, hr, (size_t)H * sizeof(float));
+        gates_step(a, t, At, S, hp, ht);
+    }
+}
+
+/* The fused gradient pass of step t: gate gradients into dXt (input side) and dHt (recurrent
+ * side) from the carried dhn, which it sets to the direct part z ⊙ dh of dh_{t-1}; zeros past
+ * each length. */
+static RB_CLONES void grads_step(const rb_bwd_args *a, int t, const float *At, const float *hp,
+                                 float *dXt, float *dHt, float *dhn)
+{
+    const int T = a->d->T, B = a->d->B, H = a->d->H, GH = a->d->GH, W4 = 4 * H;
+    for (int b = 0; b < B; b++) {
+        float *dx = dXt + (size_t)b * GH, *dhg = dHt + (size_t)b * GH;
+        float *dhr = dhn + (size_t)b * H;
+        if (!rb_active(a->lengths, b, t)) {
+            memset(dx, 0, (size_t)GH * sizeof(float));
+            memset(dhg, 0, (size_t)GH * sizeof(float));
+            continue;
+        }
+        const rb_upstream u = rb_upstream_at(a, t, b);
+        const int fresh = rb_last(a->lengths, T, b, t); /* nothing flows in from later steps */
+        const float *g = At + (size_t)b * W4, *hpr = hp ? hp + (size_t)b * H : NULL;
+        for (int j = 0; j < H; j++) {
+            const float r = g[j], z = g[H + j], n = g[2 * H + j], hn = g[3 * H + j];
+            const float dhv = (fresh ? 0.0f : dhr[j]) + (u.dh ? u.dh[j] : 0.0f) +
+                              (u.dhT ? u.dhT[j] : 0.0f);
+            const float dan = dhv * (1.0f - z) * (1.0f - n * n);
+            const float daz = dhv * ((hpr ? hpr[j] : 0.0f) - n) * z * (1.0f - z);
+            const float dar = dan * hn * r * (1.0f - r);
+            dx[j] = dhg[j] = dar;
+            dx[H + j] = dhg[H + j] = daz;
+            dx[2 * H + j] = dan;
+            dhg[2 * H + j] = r * dan;
+            dhr[j] = dhv * z; /* the direct path h_{t-1} → h_t */
         }
     }
 }
@@ -62,31 +105,7 @@ void rb_gru_backward(const rb_bwd_args *a)
         const float *At = A + (size_t)t * BW;
         const float *hp = t ? a->h + (size_t)(t - 1) * BH : a->h0;
         float *dXt = dX + (size_t)t * BGH, *dHt = dHg + (size_t)t * BGH;
-        for (int b = 0; b < B; b++) {
-            float *dx = dXt + (size_t)b * GH, *dhg = dHt + (size_t)b * GH;
-            float *dhr = dhn + (size_t)b * H;
-            if (!rb_active(a->lengths, b, t)) {
-                memset(dx, 0, (size_t)GH * sizeof(float));
-                memset(dhg, 0, (size_t)GH * sizeof(float));
-                continue;
-            }
-            const rb_upstream u = rb_upstream_at(a, t, b);
-            const int fresh = rb_last(a->lengths, T, b, t); /* nothing flows in from later steps */
-            const float *g = At + (size_t)b * W4, *hpr = hp ? hp + (size_t)b * H : NULL;
-            for (int j = 0; j < H; j++) {
-                const float r = g[j], z = g[H + j], n = g[2 * H + j], hn = g[3 * H + j];
-                const float dhv = (fresh ? 0.0f : dhr[j]) + (u.dh ? u.dh[j] : 0.0f) +
-                                  (u.dhT ? u.dhT[j] : 0.0f);
-                const float dan = dhv * (1.0f - z) * (1.0f - n * n);
-                const float daz = dhv * ((hpr ? hpr[j] : 0.0f) - n) * z * (1.0f - z);
-                const float dar = dan * hn * r * (1.0f - r);
-                dx[j] = dhg[j] = dar;
-                dx[H + j] = dhg[H + j] = daz;
-                dx[2 * H + j] = dan;
-                dhg[2 * H + j] = r * dan;
-                dhr[j] = dhv * z; /* the direct path h_{t-1} → h_t */
-            }
-        }
+        grads_step(a, t, At, hp, dXt, dHt, dhn);
         /* dh_{t-1} = z ⊙ dh_t + dHg_t · W_h   (B × 3H) · (3H × H) */
         rb_step_bwd(B, H, GH, dHt, a->p.Wh, 1.0f, dhn);
     }

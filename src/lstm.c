@@ -8,6 +8,39 @@
 
 #include <string.h>
 
+/* The fused gate pass of step t: activations in place in At, c_t into Ct, h_t into ht; zeros past
+ * each length; hT, cT at the last step. */
+static RB_CLONES void gates_step(const rb_fwd_args *a, int t, float *At, float *Ct, float *ht,
+                                 const float *cp)
+{
+    const int T = a->d->T, B = a->d->B, H = a->d->H, GH = a->d->GH;
+    for (int b = 0; b < B; b++) {
+        float *g = At + (size_t)b * GH, *c = Ct + (size_t)b * H, *hr = ht + (size_t)b * H;
+        if (!rb_active(a->lengths, b, t)) {
+            memset(hr, 0, (size_t)H * sizeof(float));
+            memset(c, 0, (size_t)H * sizeof(float));
+            continue;
+        }
+        const float *cpr = cp ? cp + (size_t)b * H : NULL;
+        for (int j = 0; j < H; j++) {
+            const float i = rb_sigm(g[j]), f = rb_sigm(g[H + j]), gg = rb_tanh(g[2 * H + j]),
+                        o = rb_sigm(g[3 * H + j]);
+            g[j] = i;
+            g[H + j] = f;
+            g[2 * H + j] = gg;
+            g[3 * H + j] = o;
+            c[j] = f * (cpr ? cpr[j] : 0.0f) + i * gg;
+            hr[j] = o * rb_tanh(c[j]);
+        }
+        if (rb_last(a->lengths, T, b, t)) {
+            if (a->hT)
+                memcpy(a->hT + (size_t)b * H, hr, (size_t)H * sizeof(float));
+            if (a->cT)
+                memcpy(a->cT + (size_t)b * H, c, (size_t)H * sizeof(float));
+        }
+    }
+}
+
 void rb_lstm_forward(const rb_fwd_args *a)
 {
     const rb_dims *d = a->d;
@@ -23,30 +56,39 @@ void rb_lstm_forward(const rb_fwd_args *a)
         /* A_t += h_{t-1} · W_hᵀ   (B × H) · (H × 4H) */
         if (hp)
             rb_step_fwd(B, H, GH, hp, a->p.Wh, 1.0f, At);
-        for (int b = 0; b < B; b++) {
-            float *g = At + (size_t)b * GH, *c = Ct + (size_t)b * H, *hr = ht + (size_t)b * H;
-            if (!rb_active(a->lengths, b, t)) {
-                memset(hr, 0, (size_t)H * sizeof(float));
-                memset(c, 0, (size_t)H * sizeof(float));
-                continue;
-            }
-            const float *cpr = cp ? cp + (size_t)b * H : NULL;
-            for (int j = 0; j < H; j++) {
-                const float i = rb_sigm(g[j]), f = rb_sigm(g[H + j]), gg = rb_tanh(g[2 * H + j]),
-                            o = rb_sigm(g[3 * H + j]);
-                g[j] = i;
-                g[H + j] = f;
-                g[2 * H + j] = gg;
-                g[3 * H + j] = o;
-                c[j] = f * (cpr ? cpr[j] : 0.0f) + i * gg;
-                hr[j] = o * rb_tanh(c[j]);
-            }
-            if (rb_last(a->lengths, T, b, t)) {
-                if (a->hT)
-                    memcpy(a->hT + (size_t)b * H, hr, (size_t)H * sizeof(float));
-                if (a->cT)
-                    memcpy(a->cT + (size_t)b * H, c, (size_t)H * sizeof(float));
-            }
+        gates_step(a, t, At, Ct, ht, cp);
+    }
+}
+
+/* The fused gradient pass of step t: pre-activation gate gradients into dAt from the carried dhn
+ * (W_h-product of step t+1) and dcn, which it updates to dc_{t-1}; zeros past each length. */
+static RB_CLONES void grads_step(const rb_bwd_args *a, int t, const float *At, const float *Ct,
+                                 const float *cp, float *dAt, const float *dhn, float *dcn)
+{
+    const int T = a->d->T, B = a->d->B, H = a->d->H, GH = a->d->GH;
+    for (int b = 0; b < B; b++) {
+        float *dg = dAt + (size_t)b * GH, *dcr = dcn + (size_t)b * H;
+        const float *dhr = dhn + (size_t)b * H;
+        if (!rb_active(a->lengths, b, t)) {
+            memset(dg, 0, (size_t)GH * sizeof(float));
+            continue;
+        }
+        const rb_upstream u = rb_upstream_at(a, t, b);
+        const int fresh = rb_last(a->lengths, T, b, t); /* nothing flows in from later steps */
+        const float *g = At + (size_t)b * GH, *c = Ct + (size_t)b * H;
+        const float *cpr = cp ? cp + (size_t)b * H : NULL;
+        for (int j = 0; j < H; j++) {
+            const float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];
+            const float tc = rb_tanh(c[j]);
+            const float dhv = (fresh ? 0.0f : dhr[j]) + (u.dh ? u.dh[j] : 0.0f) +
+                              (u.dhT ? u.dhT[j] : 0.0f);
+            const float dcv = (fresh ? 0.0f : dcr[j]) + (u.dcT ? u.dcT[j] : 0.0f) +
+                              dhv * o * (1.0f - tc * tc);
+            dg[j] = dcv * gg * i * (1.0f - i);
+            dg[H + j] = dcv * (cpr ? cpr[j] : 0.0f) * f * (1.0f - f);
+            dg[2 * H + j] = dcv * i * (1.0f - gg * gg);
+            dg[3 * H + j] = dhv * tc * o * (1.0f - o);
+            dcr[j] = dcv * f;
         }
     }
 }
@@ -65,30 +107,7 @@ void rb_lstm_backward(const rb_bwd_args *a)
         const float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH;
         const float *cp = t ? Ct - BH : a->c0;
         float *dAt = dA + (size_t)t * BGH;
-        for (int b = 0; b < B; b++) {
-            float *dg = dAt + (size_t)b * GH, *dhr = dhn + (size_t)b * H, *dcr = dcn + (size_t)b * H;
-            if (!rb_active(a->lengths, b, t)) {
-                memset(dg, 0, (size_t)GH * sizeof(float));
-                continue;
-            }
-            const rb_upstream u = rb_upstream_at(a, t, b);
-            const int fresh = rb_last(a->lengths, T, b, t); /* nothing flows in from later steps */
-            const float *g = At + (size_t)b * GH, *c = Ct + (size_t)b * H;
-            const float *cpr = cp ? cp + (size_t)b * H : NULL;
-            for (int j = 0; j < H; j++) {
-                const float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];
-                const float tc = rb_tanh(c[j]);
-                const float dhv = (fresh ? 0.0f : dhr[j]) + (u.dh ? u.dh[j] : 0.0f) +
-                                  (u.dhT ? u.dhT[j] : 0.0f);
-                const float dcv = (fresh ? 0.0f : dcr[j]) + (u.dcT ? u.dcT[j] : 0.0f) +
-                                  dhv * o * (1.0f - tc * tc);
-                dg[j] = dcv * gg * i * (1.0f - i);
-                dg[H + j] = dcv * (cpr ? cpr[j] : 0.0f) * f * (1.0f - f);
-                dg[2 * H + j] = dcv * i * (1.0f - gg * gg);
-                dg[3 * H + j] = dhv * tc * o * (1.0f - o);
-                dcr[j] = dcv * f;
-            }
-        }
+        grads_step(a, t, At, Ct, cp, dAt, dhn, dcn);
         /* dh_{t-1} = dA_t · W_h   (B × 4H) · (4H × H) */
         rb_step_bwd(B, H, GH, dAt, a->p.Wh, 0.0f, dhn);
     }

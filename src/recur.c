@@ -36,20 +36,63 @@ void rb_project(int M, int K, int N, const float *X, const float *W, const float
                 bias ? 1.0f : 0.0f, out, ldo);
 }
 
+/* At B = 1, products of at most this many matrix elements run single-threaded here instead of in
+ * cblas_sgemv: OpenBLAS 0.3.21 splits an sgemv over its threads from 9216 elements on, and at
+ * these sizes waking the second thread costs more than the product (measured with 2 threads at
+ * H = 128: 2.9 µs per step against 0.65 µs single-threaded; the two break even near H = 256..512,
+ * see the README's bench notes). 131072 floats = 512 KiB, half this machine's L2. */
+#define RB_SMALL_GEMV 131072
+
+/* y (N) (+)= W (N, K) · x (K), row dot products with 16 independent partial sums. */
+RB_CLONES static void small_gemv_n(int N, int K, const float *W, const float *x, float beta,
+                                   float *y)
+{
+    for (int n = 0; n < N; n++) {
+        const float *w = W + (size_t)n * K;
+        float acc[16] = {0}, s = 0.0f;
+        int k = 0;
+        for (; k + 16 <= K; k += 16)
+            for (int l = 0; l < 16; l++)
+                acc[l] += w[k + l] * x[k + l];
+        for (; k < K; k++)
+            s += w[k] * x[k];
+        for (int l = 0; l < 16; l++)
+            s += acc[l];
+        y[n] = beta != 0.0f ? y[n] + s : s;
+    }
+}
+
+/* y (K) (+)= Wᵀ (K, N) · d (N), as N contiguous axpys over the rows of W. */
+RB_CLONES static void small_gemv_t(int N, int K, const float *W, const float *d, float beta,
+                                   float *y)
+{
+    if (beta == 0.0f)
+        memset(y, 0, (size_t)K * sizeof(float));
+    for (int n = 0; n < N; n++) {
+        const float *w = W + (size_t)n * K, dn = d[n];
+        for (int k = 0; k < K; k++)
+            y[k] += w[k] * dn;
+    }
+}
+
 void rb_step_fwd(int B, int K, int N, const float *hprev, const float *W, float beta, float *out)
 {
-    if (B == 1) /* out = W · h   (N × K) · (K) */
+    if (B == 1 && (size_t)N * K <= RB_SMALL_GEMV)
+        small_gemv_n(N, K, W, hprev, beta, out);
+    else if (B == 1) /* out = W · h   (N × K) · (K) */
         cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, W, K, hprev, 1, beta, out, 1);
-    else        /* out = H_prev · Wᵀ   (B × K) · (K × N) */
+    else             /* out = H_prev · Wᵀ   (B × K) · (K × N) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, N, K, 1.0f, hprev, K, W, K, beta,
                     out, N);
 }
 
 void rb_step_bwd(int B, int K, int N, const float *dG, const float *W, float beta, float *out)
 {
-    if (B == 1) /* out = Wᵀ · δ   (K × N) · (N) */
+    if (B == 1 && (size_t)N * K <= RB_SMALL_GEMV)
+        small_gemv_t(N, K, W, dG, beta, out);
+    else if (B == 1) /* out = Wᵀ · δ   (K × N) · (N) */
         cblas_sgemv(CblasRowMajor, CblasTrans, N, K, 1.0f, W, K, dG, 1, beta, out, 1);
-    else        /* out = Δ · W   (B × N) · (N × K) */
+    else             /* out = Δ · W   (B × N) · (N × K) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, K, N, 1.0f, dG, N, W, K, beta,
                     out, K);
 }

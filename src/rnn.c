@@ -6,10 +6,31 @@
 
 #include <string.h>
 
+/* h_t = f(a_t) in place on the active rows of step t, zeros past each length; hT at the last step. */
+static RB_CLONES void activate_step(const rb_fwd_args *a, int t, float *ht)
+{
+    const int T = a->d->T, B = a->d->B, H = a->d->H, relu = a->d->cell == RNNBPTT_RNN_RELU;
+    for (int b = 0; b < B; b++) {
+        float *row = ht + (size_t)b * H;
+        if (!rb_active(a->lengths, b, t)) {
+            memset(row, 0, (size_t)H * sizeof(float));
+            continue;
+        }
+        if (relu)
+            for (int j = 0; j < H; j++)
+                row[j] = row[j] < 0.0f ? 0.0f : row[j]; /* NaN stays NaN */
+        else
+            for (int j = 0; j < H; j++)
+                row[j] = rb_tanh(row[j]);
+        if (a->hT && rb_last(a->lengths, T, b, t))
+            memcpy(a->hT + (size_t)b * H, row, (size_t)H * sizeof(float));
+    }
+}
+
 void rb_rnn_forward(const rb_fwd_args *a)
 {
     const rb_dims *d = a->d;
-    const int T = d->T, B = d->B, H = d->H, relu = d->cell == RNNBPTT_RNN_RELU;
+    const int T = d->T, B = d->B, H = d->H;
     const size_t BH = (size_t)B * H;
 
     /* h (TB × H) = X · W_xhᵀ + b_h: the pre-activations of every step, one GEMM */
@@ -20,20 +41,28 @@ void rb_rnn_forward(const rb_fwd_args *a)
         /* a_t += h_{t-1} · W_hhᵀ   (B × H) · (H × H) */
         if (hp)
             rb_step_fwd(B, H, H, hp, a->p.Wh, 1.0f, ht);
-        for (int b = 0; b < B; b++) {
-            float *row = ht + (size_t)b * H;
-            if (!rb_active(a->lengths, b, t)) {
-                memset(row, 0, (size_t)H * sizeof(float));
-                continue;
-            }
-            if (relu)
-                for (int j = 0; j < H; j++)
-                    row[j] = row[j] < 0.0f ? 0.0f : row[j]; /* NaN stays NaN */
-            else
-                for (int j = 0; j < H; j++)
-                    row[j] = rb_tanh(row[j]);
-            if (a->hT && rb_last(a->lengths, T, b, t))
-                memcpy(a->hT + (size_t)b * H, row, (size_t)H * sizeof(float));
+        activate_step(a, t, ht);
+    }
+}
+
+/* δ_t = (δ_{t+1}·W_hh + dh_t [+ dhT at the last step]) ⊙ f'(a_t), in place in Dt (which holds
+ * δ_{t+1}·W_hh on entry); zeros past each length. */
+static RB_CLONES void delta_step(const rb_bwd_args *a, int t, float *Dt)
+{
+    const int T = a->d->T, B = a->d->B, H = a->d->H, relu = a->d->cell == RNNBPTT_RNN_RELU;
+    const float *ht = a->h + (size_t)t * B * H;
+    for (int b = 0; b < B; b++) {
+        float *row = Dt + (size_t)b * H;
+        if (!rb_active(a->lengths, b, t)) {
+            memset(row, 0, (size_t)H * sizeof(float));
+            continue;
+        }
+        const rb_upstream u = rb_upstream_at(a, t, b);
+        const int fresh = rb_last(a->lengths, T, b, t); /* nothing flows in from later steps */
+        const float *hr = ht + (size_t)b * H;
+        for (int j = 0; j < H; j++) {
+            float g = (fresh ? 0.0f : row[j]) + (u.dh ? u.dh[j] : 0.0f) + (u.dhT ? u.dhT[j] : 0.0f);
+            row[j] = relu ? (hr[j] > 0.0f ? g : 0.0f) : g * (1.0f - hr[j] * hr[j]);
         }
     }
 }
@@ -41,28 +70,13 @@ void rb_rnn_forward(const rb_fwd_args *a)
 void rb_rnn_backward(const rb_bwd_args *a)
 {
     const rb_dims *d = a->d;
-    const int T = d->T, B = d->B, H = d->H, relu = d->cell == RNNBPTT_RNN_RELU;
+    const int T = d->T, B = d->B, H = d->H;
     const size_t BH = (size_t)B * H;
     float *D = a->work; /* Δ (T,B,H): δ of every step, kept for the weight-gradient GEMMs */
 
     for (int t = T - 1; t >= 0; t--) {
         float *Dt = D + (size_t)t * BH; /* holds δ_{t+1} · W_hh from the step after (t < T-1) */
-        const float *ht = a->h + (size_t)t * BH;
-        for (int b = 0; b < B; b++) {
-            float *row = Dt + (size_t)b * H;
-            if (!rb_active(a->lengths, b, t)) {
-                memset(row, 0, (size_t)H * sizeof(float));
-                continue;
-            }
-            const rb_upstream u = rb_upstream_at(a, t, b);
-            const int fresh = rb_last(a->lengths, T, b, t); /* nothing flows in from later steps */
-            const float *hr = ht + (size_t)b * H;
-            for (int j = 0; j < H; j++) {
-                float g = (fresh ? 0.0f : row[j]) + (u.dh ? u.dh[j] : 0.0f) +
-                          (u.dhT ? u.dhT[j] : 0.0f);
-                row[j] = relu ? (hr[j] > 0.0f ? g : 0.0f) : g * (1.0f - hr[j] * hr[j]);
-            }
-        }
+        delta_step(a, t, Dt);
         /* dh_{t-1} = δ_t · W_hh   (B × H) · (H × H), straight into Δ_{t-1} or dh0 */
         if (t > 0)
             rb_step_bwd(B, H, H, Dt, a->p.Wh, 0.0f, Dt - BH);
