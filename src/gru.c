@@ -10,6 +10,21 @@
 
 #include <string.h>
 
+/* One row of the gate pass: [r z n hn] in place in g (4H, holding [xr xz xn] on entry) from
+ * s = W_h h_{t-1} + b_h (3H); h = (1 − z) ⊙ n + z ⊙ hp (hp NULL = 0). */
+RB_ROW void gates_row(int H, float *g, const float *s, const float *hp, float *h)
+{
+    for (int j = 0; j < H; j++) {
+        const float r = rb_sigm(g[j] + s[j]), z = rb_sigm(g[H + j] + s[H + j]);
+        const float n = rb_tanh(g[2 * H + j] + r * s[2 * H + j]);
+        g[j] = r;
+        g[H + j] = z;
+        g[2 * H + j] = n;
+        g[3 * H + j] = s[2 * H + j];
+        h[j] = (1.0f - z) * n + z * (hp ? hp[j] : 0.0f);
+    }
+}
+
 /* The fused gate pass of step t: [r z n hn] in place in At (which holds [xr xz xn] on entry), from
  * S = W_h h_{t-1} + b_h; h_t into ht; zeros past each length; hT at the last step. */
 static RB_CLONES void gates_step(const rb_fwd_args *a, int t, float *At, const float *S,
@@ -23,15 +38,10 @@ static RB_CLONES void gates_step(const rb_fwd_args *a, int t, float *At, const f
             continue;
         }
         const float *s = S + (size_t)b * GH, *hpr = hp ? hp + (size_t)b * H : NULL;
-        for (int j = 0; j < H; j++) {
-            const float r = rb_sigm(g[j] + s[j]), z = rb_sigm(g[H + j] + s[H + j]);
-            const float n = rb_tanh(g[2 * H + j] + r * s[2 * H + j]);
-            g[j] = r;
-            g[H + j] = z;
-            g[2 * H + j] = n;
-            g[3 * H + j] = s[2 * H + j];
-            hr[j] = (1.0f - z) * n + z * (hpr ? hpr[j] : 0.0f);
-        }
+        if (hpr)
+            gates_row(H, g, s, hpr, hr);
+        else
+            gates_row(H, g, s, NULL, hr);
         if (a->hT && rb_last(a->lengths, T, b, t))
             memcpy(a->hT + (size_t)b * H, hr, (size_t)H * sizeof(float));
     }
@@ -58,6 +68,24 @@ void rb_gru_forward(const rb_fwd_args *a)
     }
 }
 
+/* One row of the gradient pass: from the gates g = [r z n hn], h_{t-1} (hp NULL = 0) and the total
+ * dh, the input-side gate gradients dx and recurrent-side dhg (3H each); dh becomes its direct
+ * part z ⊙ dh of dh_{t-1}. */
+RB_ROW void grads_row(int H, const float *g, const float *hp, float *dh, float *dx, float *dhg)
+{
+    for (int j = 0; j < H; j++) {
+        const float r = g[j], z = g[H + j], n = g[2 * H + j], hn = g[3 * H + j], dhv = dh[j];
+        const float dan = dhv * (1.0f - z) * (1.0f - n * n);
+        const float daz = dhv * ((hp ? hp[j] : 0.0f) - n) * z * (1.0f - z);
+        const float dar = dan * hn * r * (1.0f - r);
+        dx[j] = dhg[j] = dar;
+        dx[H + j] = dhg[H + j] = daz;
+        dx[2 * H + j] = dan;
+        dhg[2 * H + j] = r * dan;
+        dh[j] = dhv * z; /* the direct path h_{t-1} → h_t */
+    }
+}
+
 /* The fused gradient pass of step t: gate gradients into dXt (input side) and dHt (recurrent
  * side) from the carried dhn, which it sets to the direct part z ⊙ dh of dh_{t-1}; zeros past
  * each length. */
@@ -74,21 +102,12 @@ static RB_CLONES void grads_step(const rb_bwd_args *a, int t, const float *At, c
             continue;
         }
         const rb_upstream u = rb_upstream_at(a, t, b);
-        const int fresh = rb_last(a->lengths, T, b, t); /* nothing flows in from later steps */
         const float *g = At + (size_t)b * W4, *hpr = hp ? hp + (size_t)b * H : NULL;
-        for (int j = 0; j < H; j++) {
-            const float r = g[j], z = g[H + j], n = g[2 * H + j], hn = g[3 * H + j];
-            const float dhv = (fresh ? 0.0f : dhr[j]) + (u.dh ? u.dh[j] : 0.0f) +
-                              (u.dhT ? u.dhT[j] : 0.0f);
-            const float dan = dhv * (1.0f - z) * (1.0f - n * n);
-            const float daz = dhv * ((hpr ? hpr[j] : 0.0f) - n) * z * (1.0f - z);
-            const float dar = dan * hn * r * (1.0f - r);
-            dx[j] = dhg[j] = dar;
-            dx[H + j] = dhg[H + j] = daz;
-            dx[2 * H + j] = dan;
-            dhg[2 * H + j] = r * dan;
-            dhr[j] = dhv * z; /* the direct path h_{t-1} → h_t */
-        }
+        rb_gather_dh(dhr, u.dh, u.dhT, rb_last(a->lengths, T, b, t), H);
+        if (hpr)
+            grads_row(H, g, hpr, dhr, dx, dhg);
+        else
+            grads_row(H, g, NULL, dhr, dx, dhg);
     }
 }
 

@@ -26,6 +26,15 @@
 #define RB_CLONES
 #endif
 
+/* For the per-row loops that take an optional previous state: called as
+ * `p ? row(..., p) : row(..., NULL)`, the forced inlining yields one loop with the loads and one
+ * without, instead of a NULL test inside the loop (which becomes masked loads, slow on AMD). */
+#if defined(__GNUC__)
+#define RB_ROW static inline __attribute__((always_inline))
+#else
+#define RB_ROW static inline
+#endif
+
 /* ---- check.c: size arithmetic and argument validation ---- */
 
 /* *out = a*b (and *out = a*b*c) if it fits in size_t / int; return 0 on overflow or a < 0. */
@@ -157,6 +166,23 @@ static inline rb_upstream rb_upstream_at(const rb_bwd_args *a, int t, int b)
                      last && a->dhT ? a->dhT + (size_t)b * H : NULL,
                      last && a->dcT ? a->dcT + (size_t)b * H : NULL};
     return u;
+}
+
+/* g (H) = (fresh ? 0 : g) + dh_t[b] + dhT[b]: the total dL/dh entering step t of sequence b, in
+ * place in the carried-gradient row g. Separate simple loops on purpose: a NULL test inside one
+ * fused loop is if-converted into masked loads, which are several times slower on AMD. */
+static inline void rb_gather_dh(float *g, const float *dh_row, const float *dhT_row, int fresh,
+                                int H)
+{
+    if (fresh)
+        for (int j = 0; j < H; j++)
+            g[j] = 0.0f;
+    if (dh_row)
+        for (int j = 0; j < H; j++)
+            g[j] += dh_row[j];
+    if (dhT_row)
+        for (int j = 0; j < H; j++)
+            g[j] += dhT_row[j];
 }
 
 #endif /* RNNBPTT_INTERNAL_H */

@@ -8,6 +8,22 @@
 
 #include <string.h>
 
+/* One row of the gate pass: activations in place in g (4H), c = f ⊙ cp + i ⊙ g (cp NULL = 0),
+ * h = o ⊙ tanh(c). */
+RB_ROW void gates_row(int H, float *g, const float *cp, float *c, float *h)
+{
+    for (int j = 0; j < H; j++) {
+        const float i = rb_sigm(g[j]), f = rb_sigm(g[H + j]), gg = rb_tanh(g[2 * H + j]),
+                    o = rb_sigm(g[3 * H + j]);
+        g[j] = i;
+        g[H + j] = f;
+        g[2 * H + j] = gg;
+        g[3 * H + j] = o;
+        c[j] = f * (cp ? cp[j] : 0.0f) + i * gg;
+        h[j] = o * rb_tanh(c[j]);
+    }
+}
+
 /* The fused gate pass of step t: activations in place in At, c_t into Ct, h_t into ht; zeros past
  * each length; hT, cT at the last step. */
 static RB_CLONES void gates_step(const rb_fwd_args *a, int t, float *At, float *Ct, float *ht,
@@ -22,16 +38,10 @@ static RB_CLONES void gates_step(const rb_fwd_args *a, int t, float *At, float *
             continue;
         }
         const float *cpr = cp ? cp + (size_t)b * H : NULL;
-        for (int j = 0; j < H; j++) {
-            const float i = rb_sigm(g[j]), f = rb_sigm(g[H + j]), gg = rb_tanh(g[2 * H + j]),
-                        o = rb_sigm(g[3 * H + j]);
-            g[j] = i;
-            g[H + j] = f;
-            g[2 * H + j] = gg;
-            g[3 * H + j] = o;
-            c[j] = f * (cpr ? cpr[j] : 0.0f) + i * gg;
-            hr[j] = o * rb_tanh(c[j]);
-        }
+        if (cpr)
+            gates_row(H, g, cpr, c, hr);
+        else
+            gates_row(H, g, NULL, c, hr);
         if (rb_last(a->lengths, T, b, t)) {
             if (a->hT)
                 memcpy(a->hT + (size_t)b * H, hr, (size_t)H * sizeof(float));
@@ -60,15 +70,32 @@ void rb_lstm_forward(const rb_fwd_args *a)
     }
 }
 
+/* One row of the gradient pass: from the activated gates g, c_t, c_{t-1} (cp NULL = 0), the total
+ * dh and the carried dc, the pre-activation gate gradients dg (4H); dc becomes dc_{t-1}. */
+RB_ROW void grads_row(int H, const float *g, const float *c, const float *cp, const float *dh,
+                      float *dc, float *dg)
+{
+    for (int j = 0; j < H; j++) {
+        const float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];
+        const float tc = rb_tanh(c[j]);
+        const float dcv = dc[j] + dh[j] * o * (1.0f - tc * tc);
+        dg[j] = dcv * gg * i * (1.0f - i);
+        dg[H + j] = dcv * (cp ? cp[j] : 0.0f) * f * (1.0f - f);
+        dg[2 * H + j] = dcv * i * (1.0f - gg * gg);
+        dg[3 * H + j] = dh[j] * tc * o * (1.0f - o);
+        dc[j] = dcv * f;
+    }
+}
+
 /* The fused gradient pass of step t: pre-activation gate gradients into dAt from the carried dhn
- * (W_h-product of step t+1) and dcn, which it updates to dc_{t-1}; zeros past each length. */
+ * (W_h-product of step t+1; used as scratch) and dcn, which it updates to dc_{t-1}; zeros past
+ * each length. */
 static RB_CLONES void grads_step(const rb_bwd_args *a, int t, const float *At, const float *Ct,
-                                 const float *cp, float *dAt, const float *dhn, float *dcn)
+                                 const float *cp, float *dAt, float *dhn, float *dcn)
 {
     const int T = a->d->T, B = a->d->B, H = a->d->H, GH = a->d->GH;
     for (int b = 0; b < B; b++) {
-        float *dg = dAt + (size_t)b * GH, *dcr = dcn + (size_t)b * H;
-        const float *dhr = dhn + (size_t)b * H;
+        float *dg = dAt + (size_t)b * GH, *dhr = dhn + (size_t)b * H, *dcr = dcn + (size_t)b * H;
         if (!rb_active(a->lengths, b, t)) {
             memset(dg, 0, (size_t)GH * sizeof(float));
             continue;
@@ -77,19 +104,12 @@ static RB_CLONES void grads_step(const rb_bwd_args *a, int t, const float *At, c
         const int fresh = rb_last(a->lengths, T, b, t); /* nothing flows in from later steps */
         const float *g = At + (size_t)b * GH, *c = Ct + (size_t)b * H;
         const float *cpr = cp ? cp + (size_t)b * H : NULL;
-        for (int j = 0; j < H; j++) {
-            const float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];
-            const float tc = rb_tanh(c[j]);
-            const float dhv = (fresh ? 0.0f : dhr[j]) + (u.dh ? u.dh[j] : 0.0f) +
-                              (u.dhT ? u.dhT[j] : 0.0f);
-            const float dcv = (fresh ? 0.0f : dcr[j]) + (u.dcT ? u.dcT[j] : 0.0f) +
-                              dhv * o * (1.0f - tc * tc);
-            dg[j] = dcv * gg * i * (1.0f - i);
-            dg[H + j] = dcv * (cpr ? cpr[j] : 0.0f) * f * (1.0f - f);
-            dg[2 * H + j] = dcv * i * (1.0f - gg * gg);
-            dg[3 * H + j] = dhv * tc * o * (1.0f - o);
-            dcr[j] = dcv * f;
-        }
+        rb_gather_dh(dhr, u.dh, u.dhT, fresh, H);
+        rb_gather_dh(dcr, NULL, u.dcT, fresh, H);
+        if (cpr)
+            grads_row(H, g, c, cpr, dhr, dcr, dg);
+        else
+            grads_row(H, g, c, NULL, dhr, dcr, dg);
     }
 }
 

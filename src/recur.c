@@ -36,12 +36,20 @@ void rb_project(int M, int K, int N, const float *X, const float *W, const float
                 bias ? 1.0f : 0.0f, out, ldo);
 }
 
-/* At B = 1, products of at most this many matrix elements run single-threaded here instead of in
- * cblas_sgemv: OpenBLAS 0.3.21 splits an sgemv over its threads from 9216 elements on, and at
- * these sizes waking the second thread costs more than the product (measured with 2 threads at
- * H = 128: 2.9 µs per step against 0.65 µs single-threaded; the two break even near H = 256..512,
- * see the README's bench notes). 131072 floats = 512 KiB, half this machine's L2. */
-#define RB_SMALL_GEMV 131072
+/* At B = 1, products of RB_SMALL_GEMV_MIN..RB_SMALL_GEMV_MAX matrix elements run single-threaded
+ * here instead of in cblas_sgemv: OpenBLAS 0.3.21 splits an sgemv over its threads from 9216
+ * elements on, and at these sizes waking the second thread costs more than the product
+ * (measured with 2 threads at H = 128: 2.9 µs per step against 0.65 µs single-threaded; the two
+ * break even near H = 256..512). Below 9216 OpenBLAS runs one thread with a faster kernel than
+ * ours. 131072 floats = 512 KiB, half this machine's L2. */
+#define RB_SMALL_GEMV_MIN 9216
+#define RB_SMALL_GEMV_MAX 131072
+
+static int small_gemv(int B, int N, int K)
+{
+    const size_t n = (size_t)N * (size_t)K;
+    return B == 1 && n >= RB_SMALL_GEMV_MIN && n <= RB_SMALL_GEMV_MAX;
+}
 
 /* y (N) (+)= W (N, K) · x (K), row dot products with 16 independent partial sums. */
 RB_CLONES static void small_gemv_n(int N, int K, const float *W, const float *x, float beta,
@@ -77,7 +85,7 @@ RB_CLONES static void small_gemv_t(int N, int K, const float *W, const float *d,
 
 void rb_step_fwd(int B, int K, int N, const float *hprev, const float *W, float beta, float *out)
 {
-    if (B == 1 && (size_t)N * K <= RB_SMALL_GEMV)
+    if (small_gemv(B, N, K))
         small_gemv_n(N, K, W, hprev, beta, out);
     else if (B == 1) /* out = W · h   (N × K) · (K) */
         cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, W, K, hprev, 1, beta, out, 1);
@@ -88,7 +96,7 @@ void rb_step_fwd(int B, int K, int N, const float *hprev, const float *W, float 
 
 void rb_step_bwd(int B, int K, int N, const float *dG, const float *W, float beta, float *out)
 {
-    if (B == 1 && (size_t)N * K <= RB_SMALL_GEMV)
+    if (small_gemv(B, N, K))
         small_gemv_t(N, K, W, dG, beta, out);
     else if (B == 1) /* out = Wᵀ · δ   (K × N) · (N) */
         cblas_sgemv(CblasRowMajor, CblasTrans, N, K, 1.0f, W, K, dG, 1, beta, out, 1);

@@ -58,12 +58,14 @@ static RB_CLONES void delta_step(const rb_bwd_args *a, int t, float *Dt)
             continue;
         }
         const rb_upstream u = rb_upstream_at(a, t, b);
-        const int fresh = rb_last(a->lengths, T, b, t); /* nothing flows in from later steps */
         const float *hr = ht + (size_t)b * H;
-        for (int j = 0; j < H; j++) {
-            float g = (fresh ? 0.0f : row[j]) + (u.dh ? u.dh[j] : 0.0f) + (u.dhT ? u.dhT[j] : 0.0f);
-            row[j] = relu ? (hr[j] > 0.0f ? g : 0.0f) : g * (1.0f - hr[j] * hr[j]);
-        }
+        rb_gather_dh(row, u.dh, u.dhT, rb_last(a->lengths, T, b, t), H);
+        if (relu)
+            for (int j = 0; j < H; j++)
+                row[j] = hr[j] > 0.0f ? row[j] : 0.0f;
+        else
+            for (int j = 0; j < H; j++)
+                row[j] *= 1.0f - hr[j] * hr[j];
     }
 }
 
