@@ -20,32 +20,15 @@ and autograd gives the gradients, mapped onto the flat layout of include/rnnbptt
 Rows of x and dh past a sequence's length hold random (finite) values: PyTorch ignores them and
 so must the library.
 """
+import os
 import sys
 
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_rnn import CELLS, GATES, draw, run_layer  # noqa: E402
+
 SEED = 20240611
-GRID = 2.0 ** -20
-CELLS = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"]
-GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-def draw(gen, *shape, scale=1.0):
-    """Uniform(-scale, scale) drawn in float32, snapped to the 2^-20 grid, promoted to float64."""
-    u = torch.rand(*shape, generator=gen, dtype=torch.float32) * 2 - 1
-    v = (torch.round(u.double() * scale / GRID) * GRID).clamp(-1 + GRID, 1 - GRID)
-    assert torch.equal(v.float().double(), v)
-    return v
-
-
-def make_module(cell, I, H):
-    if cell == "RNN_TANH":
-        return torch.nn.RNN(I, H, nonlinearity="tanh")
-    if cell == "RNN_RELU":
-        return torch.nn.RNN(I, H, nonlinearity="relu")
-    if cell == "LSTM":
-        return torch.nn.LSTM(I, H)
-    return torch.nn.GRU(I, H)
 
 
 def relu_margin(w_ih, w_hh, b, x, h0, lengths):
@@ -75,45 +58,17 @@ def solve(gen, cell, T, B, I, H, lengths):
             break
     dh, dhT, dcT = draw(gen, T, B, H), draw(gen, B, H), draw(gen, B, H)
 
-    rnn = make_module(cell, I, H)
-    with torch.no_grad():
-        for name, v in (("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh),
-                        ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh)):
-            getattr(rnn, name).copy_(v)
-    xg = x.clone().requires_grad_(True)
-    h0g = h0.clone().unsqueeze(0).requires_grad_(True)
-    c0g = c0.clone().unsqueeze(0).requires_grad_(True)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(
-        xg, torch.tensor(lengths), enforce_sorted=False)
-    if cell == "LSTM":
-        out, (hn, cn) = rnn(packed, (h0g, c0g))
-    else:
-        out, hn = rnn(packed, h0g)
-    h, _ = torch.nn.utils.rnn.pad_packed_sequence(out, total_length=T)
-    loss = (dh * h).sum() + (dhT * hn[0]).sum()
-    if cell == "LSTM":
-        loss = loss + (dcT * cn[0]).sum()
-    loss.backward()
-
-    gw_ih, gw_hh = rnn.weight_ih_l0.grad, rnn.weight_hh_l0.grad
-    gb_ih, gb_hh = rnn.bias_ih_l0.grad, rnn.bias_hh_l0.grad
-    if cell == "GRU":
-        params = [w_ih, w_hh, b_ih, b_hh]
-        dparams = [gw_ih, gw_hh, gb_ih, gb_hh]
-    else:
-        assert torch.allclose(gb_ih, gb_hh, rtol=1e-14, atol=1e-14), "merged-bias gradient"
-        params = [w_ih, w_hh, b_ih + b_hh]
-        dparams = [gw_ih, gw_hh, gb_ih]
+    r = run_layer(cell, I, H, w_ih, w_hh, b_ih, b_hh, x, h0, c0, lengths, dh, dhT, dcT)
     flat = lambda ts: torch.cat([t.reshape(-1) for t in ts]).detach()  # noqa: E731
     p = {"cell": cell, "T": T, "B": B, "I": I, "H": H, "lengths": list(lengths),
-         "params": flat(params), "x": x.reshape(-1), "h0": h0.reshape(-1),
+         "params": flat(r["params"]), "x": x.reshape(-1), "h0": h0.reshape(-1),
          "dh": dh.reshape(-1), "dhT": dhT.reshape(-1),
-         "h": h.detach().reshape(-1), "hT": hn.detach().reshape(-1),
-         "dparams": flat(dparams), "dx": xg.grad.reshape(-1), "dh0": h0g.grad.reshape(-1)}
+         "h": r["h"].reshape(-1), "hT": r["hT"].reshape(-1),
+         "dparams": flat(r["dparams"]), "dx": r["dx"].reshape(-1), "dh0": r["dh0"].reshape(-1)}
     assert torch.equal(p["params"].float().double(), p["params"])
     if cell == "LSTM":
-        p.update(c0=c0.reshape(-1), dcT=dcT.reshape(-1), cT=cn.detach().reshape(-1),
-                 dc0=c0g.grad.reshape(-1))
+        p.update(c0=c0.reshape(-1), dcT=dcT.reshape(-1), cT=r["cT"].reshape(-1),
+                 dc0=r["dc0"].reshape(-1))
     return p
 
 

@@ -26,23 +26,17 @@ Binary format (little-endian, no padding; torch_check.c reads the same):
                 float64 h[T*B*H] hT[B*H] cT[B*H]* dparams[P] dx[T*B*I] dh0[B*H] dc0[B*H]*
     (* present only when cell == LSTM).  x and dh hold random finite values past each length.
 """
+import os
 import struct
 import sys
 
 import numpy as np
 import torch
 
-GRID = 2.0 ** -20
-CELLS = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"]
-GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_rnn import CELLS, GATES, draw, run_layer  # noqa: E402
+
 MAGIC = b"RNNBPTC1"
-
-
-def draw(gen, *shape, scale=1.0):
-    """Uniform(-scale, scale) drawn in float32, snapped to the 2^-20 grid, promoted to float64."""
-    u = torch.rand(*shape, generator=gen, dtype=torch.float32) * 2 - 1
-    v = (torch.round(u.double() * scale / GRID) * GRID).clamp(-1 + GRID, 1 - GRID)
-    return v
 
 
 def relu_margin(w_ih, w_hh, b, x, h0, lengths):
@@ -69,44 +63,12 @@ def solve(gen, cell, T, B, I, H, lengths):
             break
     dh, dhT, dcT = draw(gen, T, B, H), draw(gen, B, H), draw(gen, B, H)
 
-    if cell == "LSTM":
-        rnn = torch.nn.LSTM(I, H)
-    elif cell == "GRU":
-        rnn = torch.nn.GRU(I, H)
-    else:
-        rnn = torch.nn.RNN(I, H, nonlinearity="tanh" if cell == "RNN_TANH" else "relu")
-    with torch.no_grad():
-        rnn.weight_ih_l0.copy_(w_ih)
-        rnn.weight_hh_l0.copy_(w_hh)
-        rnn.bias_ih_l0.copy_(b_ih)
-        rnn.bias_hh_l0.copy_(b_hh)
-    xg = x.clone().requires_grad_(True)
-    h0g = h0.clone().unsqueeze(0).requires_grad_(True)
-    c0g = c0.clone().unsqueeze(0).requires_grad_(True)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(
-        xg, torch.tensor(lengths), enforce_sorted=False)
-    if cell == "LSTM":
-        out, (hn, cn) = rnn(packed, (h0g, c0g))
-    else:
-        out, hn = rnn(packed, h0g)
-    h, _ = torch.nn.utils.rnn.pad_packed_sequence(out, total_length=T)
-    loss = (dh * h).sum() + (dhT * hn[0]).sum()
-    if cell == "LSTM":
-        loss = loss + (dcT * cn[0]).sum()
-    loss.backward()
-
-    g = [rnn.weight_ih_l0.grad, rnn.weight_hh_l0.grad]
-    if cell == "GRU":
-        params = [w_ih, w_hh, b_ih, b_hh]
-        g += [rnn.bias_ih_l0.grad, rnn.bias_hh_l0.grad]
-    else:
-        assert torch.allclose(rnn.bias_ih_l0.grad, rnn.bias_hh_l0.grad, rtol=1e-13, atol=1e-13)
-        params = [w_ih, w_hh, b_ih + b_hh]
-        g += [rnn.bias_ih_l0.grad]
+    r = run_layer(cell, I, H, w_ih, w_hh, b_ih, b_hh, x, h0, c0, lengths, dh, dhT, dcT)
+    params, g = r["params"], r["dparams"]
     lstm = cell == "LSTM"
     f32 = [params, [x], [h0]] + ([[c0]] if lstm else []) + [[dh], [dhT]] + ([[dcT]] if lstm else [])
-    f64 = [[h.detach()], [hn.detach()]] + ([[cn.detach()]] if lstm else []) + \
-        [g, [xg.grad], [h0g.grad]] + ([[c0g.grad]] if lstm else [])
+    f64 = [[r["h"]], [r["hT"]]] + ([[r["cT"]]] if lstm else []) + \
+        [g, [r["dx"]], [r["dh0"]]] + ([[r["dc0"]]] if lstm else [])
     flat = lambda ts: torch.cat([t.reshape(-1) for t in ts]).detach().numpy()  # noqa: E731
     f32 = [flat(a) for a in f32]
     for a in f32:
