@@ -7,7 +7,7 @@
 /* Largest element count we hand out: its byte size must fit in a ptrdiff_t. */
 #define RB_MAX_FLOATS ((size_t)PTRDIFF_MAX / sizeof(float))
 
-int rb_mul_size(size_t a, size_t b, size_t *out)
+static int rb_mul_size(size_t a, size_t b, size_t *out)
 {
     if (a != 0 && b > RB_MAX_FLOATS / a)
         return 0;
@@ -47,10 +47,10 @@ int rb_dims_init(rb_dims *d, const rnnbptt_layer *L, int T, int B)
     if (!rb_dims_ok(G, H) || !rb_dims_ok(T, B))
         return 0;
     const size_t TB = (size_t)T * (size_t)B, GH = (size_t)G * (size_t)H;
-    size_t np = 0, nr = 0, nw = 0, nx = 0, nh = 0;
+    size_t np = 0, nr = 0, nw = 0, nx = 0; /* nx: x and dx span T*B*I floats */
     int ok = add_prod(&np, 1, GH, (size_t)I) && add_prod(&np, 1, GH, (size_t)H) &&
              add_prod(&np, L->cell == RNNBPTT_GRU ? 2 : 1, GH, 1) &&
-             add_prod(&nx, 1, TB, (size_t)I) && add_prod(&nh, 1, TB, GH) && add_prod(&nh, 2, TB, GH);
+             add_prod(&nx, 1, TB, (size_t)I);
     switch (L->cell) {
     case RNNBPTT_LSTM:
         ok = ok && add_prod(&nr, 5, TB, (size_t)H) && add_prod(&nw, 4, TB, (size_t)H) &&

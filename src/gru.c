@@ -119,6 +119,7 @@ void rb_gru_backward(const rb_bwd_args *a)
     const float *A = a->reserve;
     float *dX = a->work, *dHg = dX + (size_t)d->TB * GH, *dhn = dHg + (size_t)d->TB * GH;
 
+    /* each step ADDS its W_h product into dhn, also on the rows of finished sequences */
     memset(dhn, 0, BH * sizeof(float));
     for (int t = T - 1; t >= 0; t--) {
         const float *At = A + (size_t)t * BW;

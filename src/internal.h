@@ -37,8 +37,6 @@
 
 /* ---- check.c: size arithmetic and argument validation ---- */
 
-/* *out = a*b (and *out = a*b*c) if it fits in size_t / int; return 0 on overflow or a < 0. */
-int rb_mul_size(size_t a, size_t b, size_t *out);
 int rb_dims_ok(long long a, long long b); /* 1 if a >= 1, b >= 1 and a*b fits in int */
 
 /* Sizes of one layer call, derived once at the entry point. All counts are in floats. */

@@ -51,13 +51,12 @@ static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int 
                                const int *lengths, const float *x, const float *h0,
                                const float *c0, const float *h, const float *reserve,
                                const float *dh, const float *dhT, const float *dcT, float *dparams,
-                               float *dx, float *dh0, float *dc0, float *work, int may_alloc)
+                               float *dx, float *dh0, float *dc0, float *work)
 {
     rb_dims d;
     RETURN_IF(!rb_dims_init(&d, L, T, B), RNNBPTT_EINVAL);
     RETURN_IF(!params || !x || !h || !dparams || !rb_lengths_ok(lengths, T, B), RNNBPTT_EINVAL);
     RETURN_IF(d.n_reserve && !reserve, RNNBPTT_EINVAL);
-    RETURN_IF(!may_alloc && !work, RNNBPTT_EINVAL);
 
     const int lstm = d.cell == RNNBPTT_LSTM;
     rb_bwd_args a = {&d,   {0},     {0}, lengths,          x,  h0, lstm ? c0 : NULL, h, reserve,
@@ -65,7 +64,7 @@ static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int 
     rb_carve(&d, params, &a.p);
     rb_carve_grads(&d, dparams, &a.g);
     float *scratch = NULL;
-    if (!work) { /* one allocation per call, outside every loop */
+    if (!work) { /* rnnbptt_backward: one allocation per call, outside every loop */
         scratch = malloc(d.n_work * sizeof(float));
         RETURN_IF(!scratch, RNNBPTT_ENOMEM);
         a.work = scratch;
@@ -86,7 +85,7 @@ rnnbptt_status rnnbptt_backward(const rnnbptt_layer *L, const float *params, int
                                 float *dparams, float *dx, float *dh0, float *dc0)
 {
     return backward(L, params, T, B, lengths, x, h0, c0, h, reserve, dh, dhT, dcT, dparams, dx, dh0,
-                    dc0, NULL, 1);
+                    dc0, NULL);
 }
 
 rnnbptt_status rnnbptt_backward_work(const rnnbptt_layer *L, const float *params, int T, int B,
@@ -95,6 +94,7 @@ rnnbptt_status rnnbptt_backward_work(const rnnbptt_layer *L, const float *params
                                      const float *dh, const float *dhT, const float *dcT,
                                      float *dparams, float *dx, float *dh0, float *dc0, float *work)
 {
+    RETURN_IF(!work, RNNBPTT_EINVAL); /* checked first: nothing has been written */
     return backward(L, params, T, B, lengths, x, h0, c0, h, reserve, dh, dhT, dcT, dparams, dx, dh0,
-                    dc0, work, 0);
+                    dc0, work);
 }

@@ -121,8 +121,8 @@ void rb_lstm_backward(const rb_bwd_args *a)
     const float *A = a->reserve, *C = a->reserve + (size_t)d->TB * GH;
     float *dA = a->work, *dhn = dA + (size_t)d->TB * GH, *dcn = dhn + BH;
 
-    memset(dhn, 0, BH * sizeof(float));
-    memset(dcn, 0, BH * sizeof(float));
+    /* dhn and dcn need no clearing: a sequence's last step ignores them (rb_gather_dh's fresh),
+     * and each step's W_h product overwrites dhn. */
     for (int t = T - 1; t >= 0; t--) {
         const float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH;
         const float *cp = t ? Ct - BH : a->c0;
