@@ -186,12 +186,13 @@ static double u01(unsigned *s)
 /* One case: library vs naive vs perstep. Returns the largest error, or -1 on a library error. */
 static double check_case(rnnbptt_cell cell, int T, int B, int I, int H, double tol, int *bad)
 {
-    const rnnbptt_layer L = {cell, I, H};
+    const rnnbptt_layer L = {cell, I, H, NULL};
     const size_t np = rnnbptt_param_count(&L), nx = (size_t)T * B * I, nh = (size_t)T * B * H,
                  n0 = (size_t)B * H;
     /* per implementation: h, dparams, dx, dh0 */
     const size_t per = nh + np + nx + n0;
     const size_t total = np + nx + n0 + nh + n0 + 3 * per + nh + baseline_scratch_count(B, H);
+    enum { NIMPL = IMPL_PERSTEP + 1 }; /* rnnbptt, naive, perstep: 3 * per above */
     float *mem = calloc(total, sizeof(float));
     if (!mem)
         return -1.0;
@@ -203,7 +204,7 @@ static double check_case(rnnbptt_cell cell, int T, int B, int I, int H, double t
     for (size_t k = 0; k < np; k++)
         params[k] *= 2.0f / sqrtf((float)H);
 
-    for (int m = 0; m < IMPL_COUNT; m++) {
+    for (int m = 0; m < NIMPL; m++) {
         float *h = out + m * per, *dp = h + nh, *dx = dp + np, *dh0 = dx + nx;
         if (m == IMPL_RNNBPTT) {
             if (rnnbptt_forward(&L, params, T, B, NULL, x, h0, NULL, h, NULL, NULL, NULL) ||
@@ -223,7 +224,7 @@ static double check_case(rnnbptt_cell cell, int T, int B, int I, int H, double t
     static const char *names[] = {"h", "dparams", "dx", "dh0"};
     const size_t offs[] = {0, nh, nh + np, nh + np + nx}, lens[] = {nh, np, nx, n0};
     double worst = 0.0;
-    for (int m = IMPL_NAIVE; m < IMPL_COUNT; m++)
+    for (int m = IMPL_NAIVE; m < NIMPL; m++)
         for (int k = 0; k < 4; k++) {
             size_t at = 0;
             const double e = max_err(out + m * per + offs[k], out + offs[k], lens[k], &at);

@@ -10,7 +10,8 @@
 #include <stdio.h>
 
 /* ---- one point of a sweep, and what an implementation measured there ---- */
-typedef enum { IMPL_RNNBPTT, IMPL_NAIVE, IMPL_PERSTEP, IMPL_COUNT } bench_impl;
+/* IMPL_TEAM: the library with an rnnbptt_team (B = 1 points only, where the team is used). */
+typedef enum { IMPL_RNNBPTT, IMPL_NAIVE, IMPL_PERSTEP, IMPL_TEAM, IMPL_COUNT } bench_impl;
 typedef enum { PHASE_BOTH, PHASE_FWD, PHASE_BWD } bench_phase;
 
 typedef struct {
@@ -34,6 +35,7 @@ typedef struct {
     double seconds;        /* keep repeating until this much time is spent, after `reps` */
     double baseline_limit; /* run baselines only where one rep is estimated under this (s); 0 = always */
     bench_phase phase;
+    rnnbptt_team *team;    /* the team of IMPL_TEAM, or NULL */
 } bench_opts;
 
 const char *impl_name(bench_impl m);

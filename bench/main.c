@@ -48,13 +48,15 @@ static void usage(FILE *f)
             "  --I LIST         input sizes                           (default I = H)\n"
             "  --points LIST    explicit T/B/I/H points instead of the sweep, e.g. 100/1/128/128,...\n"
             "  --phase P        fwd, bwd or both                      (default both)\n"
-            "  --impl LIST      rnnbptt,naive,perstep                 (default all three)\n"
+            "  --impl LIST      rnnbptt,naive,perstep,rnnbptt-team    (default all four)\n"
+            "                   rnnbptt-team: the library with an rnnbptt_team, at B = 1 only\n"
             "  --baseline-limit S  run a baseline only where one rep is estimated under S seconds\n"
             "                   (default 1; 0 = always). Baselines exist for tanh and relu only.\n"
             "  --reps N         at least N timed repetitions          (default 5)\n"
             "  --warmup N       untimed repetitions first             (default 1)\n"
             "  --seconds S      repeat until S seconds are spent on a point, after --reps (default 0.2)\n"
             "  --threads N      BLAS threads, set with openblas_set_num_threads (default: the BLAS's)\n"
+            "  --team N         threads of rnnbptt-team's rnnbptt_team    (default: the BLAS threads)\n"
             "  --quick          a few seconds' subset: T 16,64  B 1,16  H 64,256, 3 reps\n"
             "  --csv FILE       write the results as CSV\n"
             "  --json FILE      write the results (and the run header) as JSON\n"
@@ -70,7 +72,7 @@ static void usage(FILE *f)
 
 const char *impl_name(bench_impl m)
 {
-    static const char *n[] = {"rnnbptt", "naive", "perstep"};
+    static const char *n[] = {"rnnbptt", "naive", "perstep", "rnnbptt-team"};
     return m < IMPL_COUNT ? n[m] : "?";
 }
 const char *cell_name(rnnbptt_cell c)
@@ -179,7 +181,7 @@ static void progress_clear(void)
 /* ---- summary: speedups over the baselines, fractions of the peak and of the traffic bound ---- */
 static void summary(FILE *f, const bench_result *r, int n)
 {
-    for (int m = IMPL_NAIVE; m < IMPL_COUNT; m++) {
+    for (int m = IMPL_NAIVE; m <= IMPL_PERSTEP; m++) {
         double lg = 0.0, lo = INFINITY, hi = 0.0;
         int c = 0;
         for (int k = 0; k < n; k++)
@@ -205,32 +207,44 @@ static void summary(FILE *f, const bench_result *r, int n)
     if (c)
         fprintf(f, "# rnnbptt at B >= 32, H >= 512: %.1f%% .. %.1f%% of the sgemm peak (%d points)\n",
                 lo, hi, c);
+    for (int m = IMPL_RNNBPTT; m <= IMPL_TEAM; m += IMPL_TEAM - IMPL_RNNBPTT) {
+        lo = INFINITY, hi = 0.0, c = 0;
+        for (int k = 0; k < n; k++)
+            if (r[k].impl == (bench_impl)m && !isnan(r[k].bound_ms) && r[k].p.H >= 256) {
+                lo = fmin(lo, r[k].total_ms / r[k].bound_ms);
+                hi = fmax(hi, r[k].total_ms / r[k].bound_ms);
+                c++;
+            }
+        if (c)
+            fprintf(f, "# %s at B = 1, H >= 256: %.2fx .. %.2fx the traffic bound (%d points)\n",
+                    impl_name((bench_impl)m), lo, hi, c);
+    }
     lo = INFINITY, hi = 0.0, c = 0;
     for (int k = 0; k < n; k++)
-        if (r[k].impl == IMPL_RNNBPTT && !isnan(r[k].bound_ms) && r[k].p.H >= 256) {
-            lo = fmin(lo, r[k].total_ms / r[k].bound_ms);
-            hi = fmax(hi, r[k].total_ms / r[k].bound_ms);
+        if (r[k].impl == IMPL_TEAM && !isnan(r[k].ratio_ours)) {
+            lo = fmin(lo, 1.0 / r[k].ratio_ours);
+            hi = fmax(hi, 1.0 / r[k].ratio_ours);
             c++;
         }
     if (c)
-        fprintf(f, "# rnnbptt at B = 1, H >= 256: %.2fx .. %.2fx the traffic bound (%d points)\n", lo,
-                hi, c);
+        fprintf(f, "# rnnbptt-team is %.2fx .. %.2fx as fast as rnnbptt without a team (%d points)\n",
+                lo, hi, c);
 }
 
 int main(int argc, char **argv)
 {
-    bench_opts o = {5, 1, 0.2, 1.0, PHASE_BOTH};
+    bench_opts o = {5, 1, 0.2, 1.0, PHASE_BOTH, NULL};
     ilist Ts = {{16, 64, 256, 1024}, 4}, Bs = {{1, 32}, 2}, Hs = {{64, 128, 256, 512, 1024}, 5};
     ilist Is = {{0}, 0};
-    int cells = 1 << RNNBPTT_RNN_TANH, impls = 7, threads = 0, peak_reps = 3, npts = 0;
+    int cells = 1 << RNNBPTT_RNN_TANH, impls = 15, threads = 0, team_threads = 0, peak_reps = 3, npts = 0;
     const char *csv = NULL, *json = NULL, *plot = NULL, *points = NULL;
     static const char *const cell_names[] = {"tanh", "relu", "lstm", "gru"};
-    static const char *const impl_names[] = {"rnnbptt", "naive", "perstep"};
+    static const char *const impl_names[] = {"rnnbptt", "naive", "perstep", "rnnbptt-team"};
 
     for (int k = 1; k < argc; k++)
         if (strcmp(argv[k], "--quick") == 0) {
             Ts = (ilist){{16, 64}, 2}, Bs = (ilist){{1, 16}, 2}, Hs = (ilist){{64, 256}, 2};
-            o = (bench_opts){3, 1, 0.02, 0.05, PHASE_BOTH};
+            o = (bench_opts){3, 1, 0.02, 0.05, PHASE_BOTH, NULL};
             peak_reps = 2;
         }
     for (int k = 1; k < argc; k++) {
@@ -247,7 +261,7 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--cell") == 0) {
             bad = (cells = parse_names(v, cell_names, 4)) < 0;
         } else if (strcmp(a, "--impl") == 0) {
-            bad = (impls = parse_names(v, impl_names, 3)) < 0;
+            bad = (impls = parse_names(v, impl_names, 4)) < 0;
         } else if (strcmp(a, "--T") == 0) {
             bad = parse_ints(v, &Ts);
         } else if (strcmp(a, "--B") == 0) {
@@ -271,6 +285,8 @@ int main(int argc, char **argv)
             bad = parse_num(v, 0, &o.baseline_limit);
         } else if (strcmp(a, "--threads") == 0) {
             bad = parse_num(v, 1, &d) || (threads = (int)d, 0);
+        } else if (strcmp(a, "--team") == 0) {
+            bad = parse_num(v, 1, &d) || d > RNNBPTT_TEAM_MAX_THREADS || (team_threads = (int)d, 0);
         } else if (strcmp(a, "--csv") == 0) {
             csv = v;
         } else if (strcmp(a, "--json") == 0) {
@@ -325,7 +341,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "rnnbptt-bench: --plot: gnuplot is not installed (not found in PATH); the "
                         "run goes on, but no plot will be written\n");
 
+    if (impls >> IMPL_TEAM & 1) {
+        if (!team_threads)
+            team_threads = blas_threads() > 0 ? blas_threads() : 1;
+        const rnnbptt_status st = rnnbptt_team_create(team_threads, &o.team);
+        if (st != RNNBPTT_OK) {
+            fprintf(stderr, "rnnbptt-bench: rnnbptt_team_create(%d): %s\n", team_threads,
+                    rnnbptt_strerror(st));
+            return 1;
+        }
+    }
+
     print_header(stdout);
+    if (o.team)
+        printf("# team      rnnbptt-team: an rnnbptt_team of %d threads (the B = 1 points)\n",
+               team_threads);
     if (tty)
         fprintf(stderr, "measuring the sgemm peak, the read bandwidth; checking the baselines ...");
     const double peak = sgemm_peak(2048, peak_reps);
@@ -414,5 +444,6 @@ int main(int argc, char **argv)
     bufs_free(bb);
     free(res);
     free(pts);
+    rnnbptt_team_destroy(o.team);
     return status;
 }

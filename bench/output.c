@@ -13,7 +13,7 @@
 
 void table_head(FILE *f)
 {
-    fprintf(f, "%-8s %-5s %5s %4s %5s %5s %3s %10s %10s %10s %10s %8s %6s %10s %8s %9s %7s %7s\n",
+    fprintf(f, "%-12s %-5s %5s %4s %5s %5s %3s %10s %10s %10s %10s %8s %6s %10s %8s %9s %7s %7s\n",
             "impl", "cell", "T", "B", "I", "H", "thr", "fwd_ms", "bwd_ms", "total_ms", "best_ms",
             "GFLOP/s", "%peak", "tokens/s", "MiB", "bound_ms", "x_bound", "x_ours");
 }
@@ -29,7 +29,7 @@ static void num(FILE *f, int width, int prec, double v)
 
 void table_row(FILE *f, const bench_result *r)
 {
-    fprintf(f, "%-8s %-5s %5d %4d %5d %5d %3d", impl_name(r->impl), cell_name(r->p.cell), r->p.T,
+    fprintf(f, "%-12s %-5s %5d %4d %5d %5d %3d", impl_name(r->impl), cell_name(r->p.cell), r->p.T,
             r->p.B, r->p.I, r->p.H, r->threads);
     num(f, 10, 3, r->fwd_ms);
     num(f, 10, 3, r->bwd_ms);

@@ -35,7 +35,7 @@ bench_bufs *bufs_new(const bench_point *pts, int n)
     size_t np = 0, nx = 0, nh = 0, nh0 = 0, nr = 0, nw = 0, ns = 0;
     for (int k = 0; k < n; k++) {
         const bench_point *p = &pts[k];
-        const rnnbptt_layer L = {p->cell, p->I, p->H};
+        const rnnbptt_layer L = {p->cell, p->I, p->H, NULL};
         const size_t TB = (size_t)p->T * (size_t)p->B;
         np = max_z(np, rnnbptt_param_count(&L));
         nx = max_z(nx, TB * (size_t)p->I);
@@ -101,15 +101,16 @@ static void init_point(bench_bufs *bb, const rnnbptt_layer *L)
 }
 
 /* One forward (want_f) and/or backward (want_b) of impl m; the seconds each took. */
-static int once(bench_bufs *bb, const bench_point *p, bench_impl m, int want_f, int want_b,
-                double *tf, double *tb)
+static int once(bench_bufs *bb, const bench_point *p, bench_impl m, const bench_opts *o,
+                int want_f, int want_b, double *tf, double *tb)
 {
-    const rnnbptt_layer L = {p->cell, p->I, p->H};
+    const int lib = m == IMPL_RNNBPTT || m == IMPL_TEAM;
+    const rnnbptt_layer L = {p->cell, p->I, p->H, m == IMPL_TEAM ? o->team : NULL};
     float *res = rnnbptt_reserve_count(&L, p->T, p->B) ? bb->reserve : NULL;
     rnnbptt_status st = RNNBPTT_OK;
     const double t0 = now_s();
     if (want_f) {
-        if (m == IMPL_RNNBPTT)
+        if (lib)
             st = rnnbptt_forward(&L, bb->params, p->T, p->B, NULL, bb->x, bb->h0, NULL, bb->h,
                                  NULL, NULL, res);
         else if (m == IMPL_NAIVE)
@@ -119,7 +120,7 @@ static int once(bench_bufs *bb, const bench_point *p, bench_impl m, int want_f, 
     }
     const double t1 = now_s();
     if (want_b && st == RNNBPTT_OK) {
-        if (m == IMPL_RNNBPTT)
+        if (lib)
             st = rnnbptt_backward_work(&L, bb->params, p->T, p->B, NULL, bb->x, bb->h0, NULL,
                                        bb->h, res, bb->dh, NULL, NULL, bb->dparams, bb->dx,
                                        bb->dh0, NULL, bb->work);
@@ -146,6 +147,8 @@ int run_wanted(bench_bufs *bb, const bench_point *p, bench_impl m, const bench_o
 {
     if (m == IMPL_RNNBPTT)
         return 1;
+    if (m == IMPL_TEAM)
+        return o->team && p->B == 1;
     if (p->cell != RNNBPTT_RNN_TANH && p->cell != RNNBPTT_RNN_RELU)
         return 0;
     if (o->baseline_limit <= 0.0)
@@ -156,12 +159,12 @@ int run_wanted(bench_bufs *bb, const bench_point *p, bench_impl m, const bench_o
     const double rate = (m == IMPL_NAIVE ? 30.0 : peak_gflops) * 1e9;
     if (flops / rate > o->baseline_limit)
         return 0;
-    const rnnbptt_layer L = {p->cell, p->I, p->H};
+    const rnnbptt_layer L = {p->cell, p->I, p->H, NULL};
     init_point(bb, &L);
     bench_point one = *p;
     one.T = 1;
     double tf, tb;
-    if (once(bb, &one, m, 1, 1, &tf, &tb))
+    if (once(bb, &one, m, o, 1, 1, &tf, &tb))
         return 0;
     return (tf + tb) * p->T <= o->baseline_limit;
 }
@@ -180,14 +183,14 @@ static double median(double *v, int n) /* sorts v */
 int run_point(bench_bufs *bb, const bench_point *p, bench_impl m, const bench_opts *o,
               double peak_gflops, bench_result *r)
 {
-    const rnnbptt_layer L = {p->cell, p->I, p->H};
+    const rnnbptt_layer L = {p->cell, p->I, p->H, NULL};
     const int want_f = o->phase != PHASE_BWD, want_b = o->phase != PHASE_FWD;
     double tf, tb;
     init_point(bb, &L);
-    if (!want_f && once(bb, p, m, 1, 0, &tf, &tb)) /* backward needs h (and reserve) */
+    if (!want_f && once(bb, p, m, o, 1, 0, &tf, &tb)) /* backward needs h (and reserve) */
         return -1;
     for (int w = 0; w < o->warmup; w++)
-        if (once(bb, p, m, want_f, want_b, &tf, &tb))
+        if (once(bb, p, m, o, want_f, want_b, &tf, &tb))
             return -1;
 
     typedef struct {
@@ -206,7 +209,7 @@ int run_point(bench_bufs *bb, const bench_point *p, bench_impl m, const bench_op
             v = nv;
             cap *= 2;
         }
-        if (once(bb, p, m, want_f, want_b, &v[n].f, &v[n].b)) {
+        if (once(bb, p, m, o, want_f, want_b, &v[n].f, &v[n].b)) {
             free(v);
             return -1;
         }
@@ -238,7 +241,7 @@ int run_point(bench_bufs *bb, const bench_point *p, bench_impl m, const bench_op
     r->pct_peak = 100.0 * r->gflops / peak_gflops;
     r->tokens_per_s = (double)p->T * p->B / (r->total_ms * 1e-3);
     const double TBH = (double)p->T * p->B * p->H;
-    if (m == IMPL_RNNBPTT)
+    if (m == IMPL_RNNBPTT || m == IMPL_TEAM)
         r->bytes = 4.0 * (TBH + (double)rnnbptt_reserve_count(&L, p->T, p->B) +
                           (double)rnnbptt_workspace_count(&L, p->T, p->B));
     else

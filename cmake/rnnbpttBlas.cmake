@@ -11,7 +11,7 @@
 #                                 for openblas; for FindBLAS the include dir is added separately)
 #   RNNBPTT_CBLAS_INCLUDE_DIR     the directory holding the cblas.h we compile against
 #   RNNBPTT_PC_REQUIRES_PRIVATE   pkg-config Requires.private entry
-#   RNNBPTT_PC_LIBS_PRIVATE       list for pkg-config Libs.private (the BLAS part; CMakeLists adds -lm)
+#   RNNBPTT_PC_LIBS_PRIVATE       list for pkg-config Libs.private (the BLAS part; CMakeLists adds -lm -pthread)
 
 include(CheckSymbolExists)
 

@@ -4,7 +4,7 @@
 
 int main(void)
 {
-    const rnnbptt_layer L = {RNNBPTT_RNN_TANH, 1, 1};            /* I = 1, H = 1 */
+    const rnnbptt_layer L = {.cell = RNNBPTT_RNN_TANH, .input_size = 1, .hidden_size = 1};
     float p[3] = {0.5f, 0.1f, 0.0f}, Wy = 1.0f;                     /* W_xh | W_hh | b_h; W_hy */
     const float x[3] = {1, 2, 3}, target[3] = {0.5f, 1.0f, 1.5f}; /* T = 3, B = 1 */
     float h[3], y[3], dy[3], dh[3], loss;

@@ -34,6 +34,8 @@ int rb_dims_init(rb_dims *d, const rnnbptt_layer *L, int T, int B)
 {
     if (!L || L->input_size < 1 || L->hidden_size < 1 || T < 1 || B < 1)
         return 0;
+    if (L->team && !rb_team_valid(L->team))
+        return 0;
     int G;
     switch (L->cell) {
     case RNNBPTT_RNN_TANH:
@@ -77,6 +79,7 @@ int rb_dims_init(rb_dims *d, const rnnbptt_layer *L, int T, int B)
     d->n_params = np;
     d->n_reserve = nr;
     d->n_work = nw;
+    d->team = NULL; /* the entry points acquire L->team once the arguments are checked */
     return 1;
 }
 

@@ -63,7 +63,7 @@ void rb_gru_forward(const rb_fwd_args *a)
         for (int b = 0; b < B; b++)
             memcpy(S + (size_t)b * GH, a->p.bh, (size_t)GH * sizeof(float));
         if (hp)
-            rb_step_fwd(B, H, GH, hp, a->p.Wh, 1.0f, S);
+            rb_step_fwd(d->team, B, H, GH, hp, a->p.Wh, 1.0f, S);
         gates_step(a, t, At, S, hp, ht);
     }
 }
@@ -127,9 +127,10 @@ void rb_gru_backward(const rb_bwd_args *a)
         float *dXt = dX + (size_t)t * BGH, *dHt = dHg + (size_t)t * BGH;
         grads_step(a, t, At, hp, dXt, dHt, dhn);
         /* dh_{t-1} = z ⊙ dh_t + dHg_t · W_h   (B × 3H) · (3H × H) */
-        rb_step_bwd(B, H, GH, dHt, a->p.Wh, 1.0f, dhn);
+        rb_step_bwd(d->team, B, H, GH, dHt, a->p.Wh, 1.0f, dhn);
     }
     if (a->dh0)
         memcpy(a->dh0, dhn, BH * sizeof(float));
+    rb_team_park(d->team); /* before the BLAS threads run the GEMMs below */
     rb_weight_grads(d, a->x, a->h0, a->h, dX, dHg, a->p.Wx, &a->g, a->dx);
 }

@@ -47,6 +47,7 @@ typedef struct {
     int GH;      /* G*H, the width of one gate row */
     int TB;      /* T*B, rows of the hoisted GEMMs */
     size_t n_params, n_reserve, n_work;
+    rnnbptt_team *team; /* the team this call holds (rb_team_acquire), or NULL */
 } rb_dims;
 
 /* Fill d from (L, T, B); 0 when the layer or sizes are invalid or overflow. */
@@ -54,6 +55,19 @@ int rb_dims_init(rb_dims *d, const rnnbptt_layer *L, int T, int B);
 
 /* 1 if lengths is NULL or every lengths[b] is in 1..T. */
 int rb_lengths_ok(const int *lengths, int T, int B);
+
+/* ---- team.c: the caller's thread team (see rnnbptt_team in the header) ---- */
+
+/* One part of a job: part 0..nparts-1, part 0 on the calling thread. */
+typedef void (*rb_job_fn)(void *arg, int part, int nparts);
+int rb_team_valid(const rnnbptt_team *tm);        /* 1 if tm is a live team */
+rnnbptt_team *rb_team_acquire(rnnbptt_team *tm);  /* tm if it was free (now held), else NULL */
+void rb_team_release(rnnbptt_team *tm);           /* park and free a held team; NULL: no-op */
+int rb_team_threads(const rnnbptt_team *tm);      /* n; 1 for NULL */
+void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg); /* all parts, returns when done */
+/* Put the workers to sleep until the next job: called after every time loop, before the BLAS's
+ * threads run the hoisted GEMMs. NULL or a 1-thread team: no-op. */
+void rb_team_park(rnnbptt_team *tm);
 
 /* ---- recur.c: the pieces every cell shares (the BLAS calls live here) ---- */
 
@@ -83,11 +97,14 @@ static inline int rb_last(const int *lengths, int T, int b, int t)
 void rb_project(int M, int K, int N, const float *X, const float *W, const float *bias, float *out,
                 int ldo);
 
-/* out (B, N) (+)= hprev (B, K) · Wᵀ (K, N): one sgemm, or sgemv when B = 1. beta is 0 or 1. */
-void rb_step_fwd(int B, int K, int N, const float *hprev, const float *W, float beta, float *out);
+/* out (B, N) (+)= hprev (B, K) · Wᵀ (K, N): one sgemm, or sgemv when B = 1, or at B = 1 our own
+ * kernel, split over the team when team is not NULL. beta is 0 or 1. */
+void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, const float *W,
+                 float beta, float *out);
 
 /* out (B, K) (+)= dG (B, N) · W (N, K): the per-step Wᵀ-product of backward. beta is 0 or 1. */
-void rb_step_bwd(int B, int K, int N, const float *dG, const float *W, float beta, float *out);
+void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const float *W,
+                 float beta, float *out);
 
 /* sum[c] += Σ_r A[r][c] for A (M, N), rows lda apart; summed in double, no allocation. */
 void rb_colsum_add(int M, int N, const float *A, int lda, float *sum);

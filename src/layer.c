@@ -38,11 +38,13 @@ rnnbptt_status rnnbptt_forward(const rnnbptt_layer *L, const float *params, int 
         RETURN_IF(!scratch, RNNBPTT_ENOMEM);
         a.reserve = scratch;
     }
+    d.team = rb_team_acquire(L->team); /* NULL if busy: then this call runs without it */
     switch (d.cell) {
     case RNNBPTT_LSTM: rb_lstm_forward(&a); break;
     case RNNBPTT_GRU: rb_gru_forward(&a); break;
     default: rb_rnn_forward(&a); break;
     }
+    rb_team_release(d.team);
     free(scratch);
     return RNNBPTT_OK;
 }
@@ -69,11 +71,13 @@ static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int 
         RETURN_IF(!scratch, RNNBPTT_ENOMEM);
         a.work = scratch;
     }
+    d.team = rb_team_acquire(L->team);
     switch (d.cell) {
     case RNNBPTT_LSTM: rb_lstm_backward(&a); break;
     case RNNBPTT_GRU: rb_gru_backward(&a); break;
     default: rb_rnn_backward(&a); break;
     }
+    rb_team_release(d.team);
     free(scratch);
     return RNNBPTT_OK;
 }

@@ -65,7 +65,7 @@ void rb_lstm_forward(const rb_fwd_args *a)
         const float *hp = t ? ht - BH : a->h0, *cp = t ? Ct - BH : a->c0;
         /* A_t += h_{t-1} · W_hᵀ   (B × H) · (H × 4H) */
         if (hp)
-            rb_step_fwd(B, H, GH, hp, a->p.Wh, 1.0f, At);
+            rb_step_fwd(d->team, B, H, GH, hp, a->p.Wh, 1.0f, At);
         gates_step(a, t, At, Ct, ht, cp);
     }
 }
@@ -129,11 +129,12 @@ void rb_lstm_backward(const rb_bwd_args *a)
         float *dAt = dA + (size_t)t * BGH;
         grads_step(a, t, At, Ct, cp, dAt, dhn, dcn);
         /* dh_{t-1} = dA_t · W_h   (B × 4H) · (4H × H) */
-        rb_step_bwd(B, H, GH, dAt, a->p.Wh, 0.0f, dhn);
+        rb_step_bwd(d->team, B, H, GH, dAt, a->p.Wh, 0.0f, dhn);
     }
     if (a->dh0)
         memcpy(a->dh0, dhn, BH * sizeof(float));
     if (a->dc0)
         memcpy(a->dc0, dcn, BH * sizeof(float));
+    rb_team_park(d->team); /* before the BLAS threads run the GEMMs below */
     rb_weight_grads(d, a->x, a->h0, a->h, dA, dA, a->p.Wx, &a->g, a->dx);
 }

@@ -41,9 +41,133 @@ void rb_project(int M, int K, int N, const float *X, const float *W, const float
  * elements on, and at these sizes waking the second thread costs more than the product
  * (measured with 2 threads at H = 128: 2.9 µs per step against 0.65 µs single-threaded; the two
  * break even near H = 256..512). Below 9216 OpenBLAS runs one thread with a faster kernel than
- * ours. 131072 floats = 512 KiB, half this machine's L2. */
+ * ours. 131072 floats = 512 KiB, half this machine's L2.
+ * With a team of n >= 2 threads, the B = 1 products above RB_SMALL_GEMV_MAX elements and up to
+ * n * RB_TEAM_SLICE_MAX run on it instead of in cblas_sgemv: each thread's slice of W then stays
+ * in its own L2 (measured at H = 512, 2 threads: 5.4 µs per forward step against 9 µs for
+ * OpenBLAS's sgemv). Below, exchanging h between the cores at every step costs about what
+ * splitting saves (H = 256: break-even; H = 128: 2x slower); above, the slices stream from L3
+ * like OpenBLAS's (LSTM at H = 1024: 0.9x). */
 #define RB_SMALL_GEMV_MIN 9216
 #define RB_SMALL_GEMV_MAX 131072
+#define RB_TEAM_SLICE_MAX 524288 /* floats: 2 MiB */
+
+/* Sum of the 16 partial sums a[0..15], as a tree (vectorizes to shuffles; a is clobbered). */
+RB_ROW float rb_sum16(float *a)
+{
+    for (int w = 8; w >= 1; w /= 2)
+        for (int l = 0; l < w; l++)
+            a[l] += a[l + w];
+    return a[0];
+}
+
+/* y (N) (+)= W (N, K) · x (K): dot products of four rows at a time with 16 partial sums each,
+ * so each load of x serves four rows and four independent add chains hide the add latency. */
+RB_CLONES static void small_gemv_n(int N, int K, const float *W, const float *x, float beta,
+                                   float *y)
+{
+    int n = 0;
+    for (; n + 4 <= N; n += 4) {
+        const float *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+        float a0[16] = {0}, a1[16] = {0}, a2[16] = {0}, a3[16] = {0};
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+        int k = 0;
+        for (; k + 16 <= K; k += 16)
+            for (int l = 0; l < 16; l++) {
+                const float xv = x[k + l];
+                a0[l] += w0[k + l] * xv;
+                a1[l] += w1[k + l] * xv;
+                a2[l] += w2[k + l] * xv;
+                a3[l] += w3[k + l] * xv;
+            }
+        for (; k < K; k++) {
+            s0 += w0[k] * x[k];
+            s1 += w1[k] * x[k];
+            s2 += w2[k] * x[k];
+            s3 += w3[k] * x[k];
+        }
+        const float r[4] = {s0 + rb_sum16(a0), s1 + rb_sum16(a1), s2 + rb_sum16(a2),
+                            s3 + rb_sum16(a3)};
+        for (int i = 0; i < 4; i++)
+            y[n + i] = beta != 0.0f ? y[n + i] + r[i] : r[i];
+    }
+    for (; n < N; n++) {
+        const float *w = W + (size_t)n * K;
+        float a[16] = {0}, s = 0.0f;
+        int k = 0;
+        for (; k + 16 <= K; k += 16)
+            for (int l = 0; l < 16; l++)
+                a[l] += w[k + l] * x[k + l];
+        for (; k < K; k++)
+            s += w[k] * x[k];
+        s += rb_sum16(a);
+        y[n] = beta != 0.0f ? y[n] + s : s;
+    }
+}
+
+/* y (K) (+)= Wᵀ (K, N) · d (N) for W (N, K) with rows ld apart: axpys over the rows of W into a
+ * local accumulator of RB_TCHUNK columns at a time. Local, so that two threads writing the two
+ * halves of one y never share a cache line inside the loop (that false sharing made a split
+ * product 3x slower than one thread). */
+#define RB_TCHUNK 1024
+RB_CLONES static void small_gemv_t(int N, int K, int ld, const float *W, const float *d,
+                                   float beta, float *y)
+{
+    float acc[RB_TCHUNK];
+    for (int k0 = 0; k0 < K; k0 += RB_TCHUNK) {
+        const int nk = K - k0 < RB_TCHUNK ? K - k0 : RB_TCHUNK;
+        for (int k = 0; k < nk; k++)
+            acc[k] = 0.0f;
+        for (int n = 0; n < N; n++) {
+            const float *w = W + (size_t)n * ld + k0, dn = d[n];
+            for (int k = 0; k < nk; k++)
+                acc[k] += w[k] * dn;
+        }
+        if (beta != 0.0f)
+            for (int k = 0; k < nk; k++)
+                y[k0 + k] += acc[k];
+        else
+            for (int k = 0; k < nk; k++)
+                y[k0 + k] = acc[k];
+    }
+}
+
+/* One B = 1 product on a team: each part takes a fixed range of rows (forward) or columns
+ * (backward) of W, the same at every step, so that slice of W stays in its core's cache. Range
+ * ends are multiples of 16 floats, so the parts' outputs share no cache line when y is aligned. */
+typedef struct {
+    int N, K;
+    const float *W, *v;
+    float beta;
+    float *y;
+} rb_gemv_job;
+
+static int part_start(int n, int part, int nparts)
+{
+    return part >= nparts ? n : (int)((long long)n * part / nparts) & ~15;
+}
+
+static void gemv_n_part(void *arg, int part, int nparts)
+{
+    const rb_gemv_job *j = arg;
+    const int n0 = part_start(j->N, part, nparts), n1 = part_start(j->N, part + 1, nparts);
+    if (n1 > n0)
+        small_gemv_n(n1 - n0, j->K, j->W + (size_t)n0 * j->K, j->v, j->beta, j->y + n0);
+}
+
+static void gemv_t_part(void *arg, int part, int nparts)
+{
+    const rb_gemv_job *j = arg;
+    const int k0 = part_start(j->K, part, nparts), k1 = part_start(j->K, part + 1, nparts);
+    if (k1 > k0)
+        small_gemv_t(j->N, k1 - k0, j->K, j->W + k0, j->v, j->beta, j->y + k0);
+}
+
+static int on_team(const rnnbptt_team *team, int B, int N, int K)
+{
+    const size_t n = (size_t)N * (size_t)K, threads = (size_t)rb_team_threads(team);
+    return B == 1 && threads > 1 && n > RB_SMALL_GEMV_MAX && n <= threads * RB_TEAM_SLICE_MAX;
+}
 
 static int small_gemv(int B, int N, int K)
 {
@@ -51,58 +175,36 @@ static int small_gemv(int B, int N, int K)
     return B == 1 && n >= RB_SMALL_GEMV_MIN && n <= RB_SMALL_GEMV_MAX;
 }
 
-/* y (N) (+)= W (N, K) · x (K), row dot products with 16 independent partial sums. */
-RB_CLONES static void small_gemv_n(int N, int K, const float *W, const float *x, float beta,
-                                   float *y)
+void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, const float *W,
+                 float beta, float *out)
 {
-    for (int n = 0; n < N; n++) {
-        const float *w = W + (size_t)n * K;
-        float acc[16] = {0}, s = 0.0f;
-        int k = 0;
-        for (; k + 16 <= K; k += 16)
-            for (int l = 0; l < 16; l++)
-                acc[l] += w[k + l] * x[k + l];
-        for (; k < K; k++)
-            s += w[k] * x[k];
-        for (int l = 0; l < 16; l++)
-            s += acc[l];
-        y[n] = beta != 0.0f ? y[n] + s : s;
-    }
-}
-
-/* y (K) (+)= Wᵀ (K, N) · d (N), as N contiguous axpys over the rows of W. */
-RB_CLONES static void small_gemv_t(int N, int K, const float *W, const float *d, float beta,
-                                   float *y)
-{
-    if (beta == 0.0f)
-        memset(y, 0, (size_t)K * sizeof(float));
-    for (int n = 0; n < N; n++) {
-        const float *w = W + (size_t)n * K, dn = d[n];
-        for (int k = 0; k < K; k++)
-            y[k] += w[k] * dn;
-    }
-}
-
-void rb_step_fwd(int B, int K, int N, const float *hprev, const float *W, float beta, float *out)
-{
-    if (small_gemv(B, N, K))
+    if (on_team(team, B, N, K)) {
+        rb_gemv_job j = {N, K, W, hprev, beta, out};
+        rb_team_run(team, gemv_n_part, &j);
+    } else if (small_gemv(B, N, K)) {
         small_gemv_n(N, K, W, hprev, beta, out);
-    else if (B == 1) /* out = W · h   (N × K) · (K) */
+    } else if (B == 1) { /* out = W · h   (N × K) · (K) */
         cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, W, K, hprev, 1, beta, out, 1);
-    else             /* out = H_prev · Wᵀ   (B × K) · (K × N) */
+    } else { /* out = H_prev · Wᵀ   (B × K) · (K × N) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, N, K, 1.0f, hprev, K, W, K, beta,
                     out, N);
+    }
 }
 
-void rb_step_bwd(int B, int K, int N, const float *dG, const float *W, float beta, float *out)
+void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const float *W,
+                 float beta, float *out)
 {
-    if (small_gemv(B, N, K))
-        small_gemv_t(N, K, W, dG, beta, out);
-    else if (B == 1) /* out = Wᵀ · δ   (K × N) · (N) */
+    if (on_team(team, B, N, K)) {
+        rb_gemv_job j = {N, K, W, dG, beta, out};
+        rb_team_run(team, gemv_t_part, &j);
+    } else if (small_gemv(B, N, K)) {
+        small_gemv_t(N, K, K, W, dG, beta, out);
+    } else if (B == 1) { /* out = Wᵀ · δ   (K × N) · (N) */
         cblas_sgemv(CblasRowMajor, CblasTrans, N, K, 1.0f, W, K, dG, 1, beta, out, 1);
-    else             /* out = Δ · W   (B × N) · (N × K) */
+    } else { /* out = Δ · W   (B × N) · (N × K) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, K, N, 1.0f, dG, N, W, K, beta,
                     out, K);
+    }
 }
 
 void rb_colsum_add(int M, int N, const float *A, int lda, float *sum)

@@ -40,7 +40,7 @@ void rb_rnn_forward(const rb_fwd_args *a)
         const float *hp = t ? ht - BH : a->h0;
         /* a_t += h_{t-1} · W_hhᵀ   (B × H) · (H × H) */
         if (hp)
-            rb_step_fwd(B, H, H, hp, a->p.Wh, 1.0f, ht);
+            rb_step_fwd(d->team, B, H, H, hp, a->p.Wh, 1.0f, ht);
         activate_step(a, t, ht);
     }
 }
@@ -81,9 +81,10 @@ void rb_rnn_backward(const rb_bwd_args *a)
         delta_step(a, t, Dt);
         /* dh_{t-1} = δ_t · W_hh   (B × H) · (H × H), straight into Δ_{t-1} or dh0 */
         if (t > 0)
-            rb_step_bwd(B, H, H, Dt, a->p.Wh, 0.0f, Dt - BH);
+            rb_step_bwd(d->team, B, H, H, Dt, a->p.Wh, 0.0f, Dt - BH);
         else if (a->dh0)
-            rb_step_bwd(B, H, H, Dt, a->p.Wh, 0.0f, a->dh0);
+            rb_step_bwd(d->team, B, H, H, Dt, a->p.Wh, 0.0f, a->dh0);
     }
+    rb_team_park(d->team); /* before the BLAS threads run the GEMMs below */
     rb_weight_grads(d, a->x, a->h0, a->h, D, D, a->p.Wx, &a->g, a->dx);
 }

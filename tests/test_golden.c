@@ -110,7 +110,7 @@ static void test_golden_case(void **state)
     const golden_case *gc = *state;
     const int T = gc->T, B = gc->B, I = gc->I, H = gc->H;
     const int lstm = gc->cell == RNNBPTT_LSTM;
-    const rnnbptt_layer L = {gc->cell, I, H};
+    const rnnbptt_layer L = {gc->cell, I, H, NULL};
     const int *lengths = gc->null_lengths ? NULL : gc->lengths;
     const size_t P = (size_t)gc->nparams, TBH = (size_t)T * B * H, TBI = (size_t)T * B * I,
                  BH = (size_t)B * H;

@@ -90,10 +90,10 @@ static void layer_calls_reject_bad_arguments(void **state)
 {
     (void)state;
     for (size_t c = 0; c < sizeof CELLS / sizeof CELLS[0]; c++) {
-        const rnnbptt_layer L = {CELLS[c], I, H};
-        const rnnbptt_layer bad[] = {{CELLS[c], 0, H},  {CELLS[c], -1, H},      {CELLS[c], I, 0},
-                                     {CELLS[c], I, -5}, {(rnnbptt_cell)99, I, H}, {CELLS[c], I, INT_MAX},
-                                     {CELLS[c], INT_MAX, INT_MAX / 2}};
+        const rnnbptt_layer L = {CELLS[c], I, H, NULL};
+        const rnnbptt_layer bad[] = {{CELLS[c], 0, H, NULL},  {CELLS[c], -1, H, NULL},      {CELLS[c], I, 0, NULL},
+                                     {CELLS[c], I, -5, NULL}, {(rnnbptt_cell)99, I, H, NULL}, {CELLS[c], I, INT_MAX, NULL},
+                                     {CELLS[c], INT_MAX, INT_MAX / 2, NULL}};
         const int bad_len[][B] = {{0, 3}, {2, 4}, {-1, 1}, {INT_MIN, 2}};
         for (int work = 0; work < 2; work++) {
             EXPECT_EINVAL_UNTOUCHED(fwd(NULL, T, B, NULL, 0));
@@ -135,19 +135,19 @@ static void layer_calls_reject_bad_arguments(void **state)
 static void counts_are_zero_for_bad_arguments(void **state)
 {
     (void)state;
-    const rnnbptt_layer bad[] = {{RNNBPTT_LSTM, 0, 4}, {RNNBPTT_GRU, 3, 0}, {(rnnbptt_cell)-1, 3, 4},
-                                 {RNNBPTT_LSTM, 3, INT_MAX / 2}};
+    const rnnbptt_layer bad[] = {{RNNBPTT_LSTM, 0, 4, NULL}, {RNNBPTT_GRU, 3, 0, NULL}, {(rnnbptt_cell)-1, 3, 4, NULL},
+                                 {RNNBPTT_LSTM, 3, INT_MAX / 2, NULL}};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         assert_int_equal(rnnbptt_param_count(&bad[k]), 0);
         assert_int_equal(rnnbptt_reserve_count(&bad[k], T, B), 0);
         assert_int_equal(rnnbptt_workspace_count(&bad[k], T, B), 0);
     }
     assert_int_equal(rnnbptt_param_count(NULL), 0);
-    const rnnbptt_layer L = {RNNBPTT_GRU, I, H};
+    const rnnbptt_layer L = {RNNBPTT_GRU, I, H, NULL};
     assert_int_equal(rnnbptt_workspace_count(&L, 0, B), 0);
     assert_int_equal(rnnbptt_workspace_count(&L, T, INT_MAX), 0);
     /* the documented formulas */
-    const rnnbptt_layer tanh_l = {RNNBPTT_RNN_TANH, I, H}, lstm = {RNNBPTT_LSTM, I, H};
+    const rnnbptt_layer tanh_l = {RNNBPTT_RNN_TANH, I, H, NULL}, lstm = {RNNBPTT_LSTM, I, H, NULL};
     assert_int_equal(rnnbptt_param_count(&tanh_l), H * I + H * H + H);
     assert_int_equal(rnnbptt_param_count(&lstm), 4 * H * I + 4 * H * H + 4 * H);
     assert_int_equal(rnnbptt_param_count(&L), 3 * H * I + 3 * H * H + 6 * H);
@@ -210,7 +210,7 @@ static void lstm_only_pointers_are_ignored(void **state)
     (void)state;
     const rnnbptt_cell others[] = {RNNBPTT_RNN_TANH, RNNBPTT_RNN_RELU, RNNBPTT_GRU};
     for (size_t c = 0; c < 3; c++) {
-        const rnnbptt_layer L = {others[c], I, H};
+        const rnnbptt_layer L = {others[c], I, H, NULL};
         reset();
         for (int k = 0; k < CAP; k++)
             S.c0[k] = S.dcT[k] = NAN;
@@ -234,7 +234,7 @@ static void lstm_only_pointers_are_ignored(void **state)
 static void allocation_failure_is_enomem(void **state)
 {
     (void)state;
-    const rnnbptt_layer L = {RNNBPTT_LSTM, 1, 1024};
+    const rnnbptt_layer L = {RNNBPTT_LSTM, 1, 1024, NULL};
     reset();
     assert_int_equal(rnnbptt_forward(&L, S.params, 1 << 20, 1 << 10, NULL, S.x, NULL, NULL, S.h,
                                      S.hT, S.cT, NULL),
@@ -246,11 +246,43 @@ static void allocation_failure_is_enomem(void **state)
     assert_memory_equal(&S, &SNAP, sizeof S);
 }
 
+/* rnnbptt_team_create checks its arguments before it creates anything; a layer whose team is
+ * not a live team (here: zeroed memory, so not the team's magic) is invalid like a bad size. */
+static void teams_reject_bad_arguments(void **state)
+{
+    (void)state;
+    rnnbptt_team *team = (rnnbptt_team *)&S; /* must stay as it is on every error */
+    assert_int_equal(rnnbptt_team_create(2, NULL), RNNBPTT_EINVAL);
+    assert_int_equal(rnnbptt_team_create(0, &team), RNNBPTT_EINVAL);
+    assert_int_equal(rnnbptt_team_create(-3, &team), RNNBPTT_EINVAL);
+    assert_int_equal(rnnbptt_team_create(RNNBPTT_TEAM_MAX_THREADS + 1, &team), RNNBPTT_EINVAL);
+    assert_ptr_equal(team, (rnnbptt_team *)&S);
+    rnnbptt_team_destroy(NULL); /* a no-op */
+
+    static _Alignas(max_align_t) unsigned char not_a_team[512];
+    for (size_t c = 0; c < sizeof CELLS / sizeof CELLS[0]; c++) {
+        const rnnbptt_layer L = {CELLS[c], I, H, (rnnbptt_team *)not_a_team};
+        assert_int_equal(rnnbptt_param_count(&L), 0);
+        assert_int_equal(rnnbptt_reserve_count(&L, T, B), 0);
+        assert_int_equal(rnnbptt_workspace_count(&L, T, B), 0);
+        for (int work = 0; work < 2; work++) {
+            EXPECT_EINVAL_UNTOUCHED(fwd(&L, T, B, NULL, 0));
+            EXPECT_EINVAL_UNTOUCHED(bwd(&L, T, B, NULL, 0, work));
+        }
+    }
+
+    /* a live team of 1 thread is valid and changes nothing: the plain path */
+    assert_int_equal(rnnbptt_team_create(1, &team), RNNBPTT_OK);
+    const rnnbptt_layer L = {RNNBPTT_LSTM, I, H, team};
+    assert_int_equal(fwd(&L, T, B, NULL, 0), RNNBPTT_OK);
+    rnnbptt_team_destroy(team);
+}
+
 static void every_status_has_its_own_message(void **state)
 {
     (void)state;
-    const rnnbptt_status all[] = {RNNBPTT_OK,         RNNBPTT_EINVAL, RNNBPTT_ENOMEM,
-                                  RNNBPTT_ENONFINITE, RNNBPTT_EIO,    RNNBPTT_EFORMAT};
+    const rnnbptt_status all[] = {RNNBPTT_OK,  RNNBPTT_EINVAL,  RNNBPTT_ENOMEM, RNNBPTT_ENONFINITE,
+                                  RNNBPTT_EIO, RNNBPTT_EFORMAT, RNNBPTT_ETHREAD};
     const size_t n = sizeof all / sizeof all[0];
     assert_int_equal(RNNBPTT_OK, 0);
     for (size_t a = 0; a < n; a++) {
@@ -262,7 +294,7 @@ static void every_status_has_its_own_message(void **state)
             assert_string_not_equal(m, rnnbptt_strerror(all[b]));
     }
     assert_string_equal(rnnbptt_strerror((rnnbptt_status)12345), "unknown status");
-    assert_string_equal(rnnbptt_version_string(), "0.1.0");
+    assert_string_equal(rnnbptt_version_string(), "0.2.0");
     assert_int_equal(RNNBPTT_VERSION_NUMBER,
                      RNNBPTT_VERSION_MAJOR * 10000 + RNNBPTT_VERSION_MINOR * 100 +
                          RNNBPTT_VERSION_PATCH);
@@ -276,6 +308,7 @@ int main(void)
         cmocka_unit_test(dense_and_losses_reject_bad_arguments),
         cmocka_unit_test(lstm_only_pointers_are_ignored),
         cmocka_unit_test(allocation_failure_is_enomem),
+        cmocka_unit_test(teams_reject_bad_arguments),
         cmocka_unit_test(every_status_has_its_own_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,11 +172,11 @@ static int check_arr(const char *ctx, const char *what, const float *got, const 
 
 /* ---- the recurrent-layer driver --------------------------------------------------------- */
 
-static int run_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed)
+static int run_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_team *team)
 {
     const int T = cs->T, B = cs->B, I = cs->I, H = cs->H, G = ref_gates(cell);
     const int lstm = cell == RNNBPTT_LSTM;
-    const rnnbptt_layer L = {cell, I, H};
+    const rnnbptt_layer L = {cell, I, H, team};
     const size_t P = ref_param_count(cell, I, H);
     const size_t nx = (size_t)T * (size_t)B * (size_t)I, nh = (size_t)T * (size_t)B * (size_t)H;
     const size_t ns = (size_t)B * (size_t)H;
@@ -385,8 +385,42 @@ static void run_cell(rnnbptt_cell cell)
 {
     int ok = 1;
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
-        ok &= run_case(cell, &cases[k], 0x5EED0000u + 977u * (uint64_t)cell + (uint64_t)k);
+        ok &= run_case(cell, &cases[k], 0x5EED0000u + 977u * (uint64_t)cell + (uint64_t)k, NULL);
     ref_check_report(cell_name(cell));
+    assert_true(ok);
+}
+
+/* ---- with an rnnbptt_team ------------------------------------------------------------------
+ * A team splits the B = 1 products with 131072 < G·H·H <= threads · 524288 (see the header):
+ * these H put every cell just inside that range, odd and with G·H not a multiple of 16 so the
+ * parts' ranges (multiples of 16) leave ragged ends. Teams of 2 and 3 threads (3 > this
+ * machine's cores: the spin-waits must still make progress), against the same reference with
+ * the same tolerances; B = 2 runs beside them, where the team must not be used at all. */
+static void test_team(void **state)
+{
+    (void)state;
+    static const int len1[] = {5};
+    static const struct {
+        rnnbptt_cell cell;
+        int H;
+    } sizes[] = {{RNNBPTT_RNN_TANH, 397}, {RNNBPTT_RNN_RELU, 371}, {RNNBPTT_LSTM, 187},
+                 {RNNBPTT_GRU, 213}};
+    int ok = 1;
+    for (int threads = 2; threads <= 3; threads++) {
+        rnnbptt_team *team = NULL;
+        assert_int_equal(rnnbptt_team_create(threads, &team), RNNBPTT_OK);
+        assert_non_null(team);
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            const int H = sizes[k].H;
+            const rcase cs[] = {{"team_B1", 6, 1, 29, H, NULL, 0, USE_ALL},
+                                {"team_B1_short", 6, 1, 13, H, len1, 0, USE_H0 | USE_DH},
+                                {"team_B2", 3, 2, 7, H, NULL, 1, USE_ALL}};
+            for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++)
+                ok &= run_case(sizes[k].cell, &cs[c], 0x7EA40000u + 131u * k + 17u * c, team);
+        }
+        rnnbptt_team_destroy(team);
+    }
+    ref_check_report("team");
     assert_true(ok);
 }
 
@@ -608,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_rnn_relu),
         cmocka_unit_test(test_lstm),
         cmocka_unit_test(test_gru),
+        cmocka_unit_test(test_team),
         cmocka_unit_test(test_dense),
         cmocka_unit_test(test_mse),
         cmocka_unit_test(test_softmax_xent),

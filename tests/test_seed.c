@@ -29,7 +29,7 @@ static void expect_near(double got, double want, double tol, const char *what)
 static void seed_worked_example(void **state)
 {
     (void)state;
-    const rnnbptt_layer L = {RNNBPTT_RNN_TANH, 1, 1};
+    const rnnbptt_layer L = {RNNBPTT_RNN_TANH, 1, 1, NULL};
     assert_int_equal(rnnbptt_param_count(&L), 3);
     float params[3] = {0.5f, 0.1f, 0.0f}; /* W_xh | W_hh | b_h (the seed has no bias) */
     float W_hy = 1.0f;
@@ -75,7 +75,7 @@ static void seed_worked_example(void **state)
 static void seed_batched_twice(void **state)
 {
     (void)state;
-    const rnnbptt_layer L = {RNNBPTT_RNN_TANH, 1, 1};
+    const rnnbptt_layer L = {RNNBPTT_RNN_TANH, 1, 1, NULL};
     const float params[3] = {0.5f, 0.1f, 0.0f}, W_hy = 1.0f;
     const float x[6] = {1, 1, 2, 2, 3, 3}, target[6] = {0.5f, 0.5f, 1.0f, 1.0f, 1.5f, 1.5f};
     float h[6], y[6], dy[6], dh[6], loss, dparams[3] = {0}, dW_hy = 0.0f;

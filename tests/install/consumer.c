@@ -30,16 +30,20 @@ int main(void)
     CHECK(strcmp(rnnbptt_strerror(RNNBPTT_OK), rnnbptt_strerror(RNNBPTT_EINVAL)) != 0);
     CHECK(rnnbptt_strerror((rnnbptt_status)999) != NULL);
 
-    rnnbptt_layer tanh_layer = {RNNBPTT_RNN_TANH, 3, 4};
-    rnnbptt_layer lstm_layer = {RNNBPTT_LSTM, 3, 4};
-    rnnbptt_layer gru_layer = {RNNBPTT_GRU, 3, 4};
+    rnnbptt_layer tanh_layer = {RNNBPTT_RNN_TANH, 3, 4, NULL};
+    rnnbptt_layer lstm_layer = {RNNBPTT_LSTM, 3, 4, NULL};
+    rnnbptt_layer gru_layer = {RNNBPTT_GRU, 3, 4, NULL};
     CHECK(rnnbptt_param_count(&tanh_layer) == 3 * 4 + 4 * 4 + 4);
     CHECK(rnnbptt_param_count(&lstm_layer) == 4 * (3 * 4 + 4 * 4 + 4));
     CHECK(rnnbptt_param_count(&gru_layer) == 3 * (3 * 4 + 4 * 4 + 4 + 4));
     CHECK(rnnbptt_param_count(NULL) == 0);
 
+    /* a team links (the library's threads) and a layer takes it */
+    rnnbptt_team *team = NULL;
+    CHECK(rnnbptt_team_create(2, &team) == RNNBPTT_OK && team != NULL);
+
     /* h_t = max(W_xh x_t + W_hh h_{t-1} + b_h, 0), h_0 = 0; params W_xh (H,I) | W_hh (H,H) | b_h (H). */
-    rnnbptt_layer L = {RNNBPTT_RNN_RELU, I, H};
+    rnnbptt_layer L = {RNNBPTT_RNN_RELU, I, H, team};
     float params[H * I + H * H + H], x[T * B * I], h[T * B * H], hT[B * H];
     CHECK(rnnbptt_param_count(&L) == sizeof params / sizeof params[0]);
     for (int k = 0; k < (int)(sizeof params / sizeof params[0]); k++)
@@ -75,6 +79,7 @@ int main(void)
     }
     for (int k = 0; k < B * H; k++)
         CHECK(hT[k] == h[(T - 1) * B * H + k]);
+    rnnbptt_team_destroy(team);
 
     if (failures) {
         fprintf(stderr, "consumer.c: %d check(s) failed\n", failures);

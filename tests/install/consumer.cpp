@@ -26,7 +26,7 @@ int main()
     CHECK(!std::string(rnnbptt_strerror(RNNBPTT_EINVAL)).empty());
 
     // W_xh = 0, W_hh = 0, b_h[j] = j/4: every h_t[b][j] = tanh(j/4); a NULL x is rejected.
-    const rnnbptt_layer L = {RNNBPTT_RNN_TANH, 3, 4};
+    const rnnbptt_layer L = {RNNBPTT_RNN_TANH, 3, 4, nullptr};
     const int T = 2, B = 2;
     CHECK(rnnbptt_param_count(&L) == 32);
     std::vector<float> params(rnnbptt_param_count(&L), 0.0f), x(T * B * 3, 1.0f);

@@ -136,7 +136,7 @@ static void judge(verdict *v, const char *name, const float *got, const double *
 static int check_problem(int index, const problem *p)
 {
     const int lstm = p->cell == RNNBPTT_LSTM;
-    const rnnbptt_layer L = {(rnnbptt_cell)p->cell, p->I, p->H};
+    const rnnbptt_layer L = {(rnnbptt_cell)p->cell, p->I, p->H, NULL};
     const size_t TBH = (size_t)p->T * p->B * p->H, TBI = (size_t)p->T * p->B * p->I,
                  BH = (size_t)p->B * p->H;
     const size_t P = rnnbptt_param_count(&L), R = rnnbptt_reserve_count(&L, p->T, p->B);

@@ -1,0 +1,212 @@
+/* team.c — rnnbptt_team: the caller's own, explicit pool of threads for the per-step products.
+ *
+ * One job at a time: the calling thread posts (fn, arg) by bumping `seq`, runs part 0 itself and
+ * spins until the n-1 workers have each run their part and bumped `done`. Between the steps of a
+ * time loop the workers spin on `seq` (a step is a few microseconds; a futex wake-up would cost
+ * more), so each keeps its slice of W_h in its own cache. At the end of every time loop the
+ * library posts a park job (fn NULL): the workers then sleep on the condition variable until the
+ * next job, so they never compete with the BLAS's threads for the cores outside our loops.
+ * Ordering: fn/arg/quit are plain fields written before the seq_cst bump of `seq` and read after
+ * the workers' acquire load of it; the caller writes them again only after every worker has
+ * acknowledged the previous job (release on `done`, acquire in wait_done). */
+#include "internal.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#define RB_TEAM_MAGIC 0x72627471u /* "rbtq": a live team; cleared by destroy */
+#define RB_SPIN_PAUSES (1u << 12) /* a waiting thread pauses this often (~0.1 ms), then yields */
+#define RB_SPIN_YIELDS (1u << 14) /* and a worker yields this often before it sleeps anyway */
+
+typedef struct {
+    rnnbptt_team *team;
+    int part;
+    pthread_t tid;
+} rb_worker;
+
+struct rnnbptt_team {
+    unsigned magic;
+    int n;              /* threads, the caller's included */
+    rb_worker *workers; /* n - 1 of them */
+    atomic_uint seq;    /* job number: a worker runs a job when it sees seq change */
+    atomic_uint done;   /* workers that have finished the current job */
+    atomic_int sleepers;
+    atomic_flag busy;   /* held by the one call using the team */
+    int quit;
+    rb_job_fn fn;       /* the current job (NULL: park, or quit when quit is set) */
+    void *arg;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+/* One turn of a wait loop: a pause first (the awaited thread is running on another core), then
+ * sched_yield (it is not: more threads than cores, so give it this one). */
+static inline void rb_spin(unsigned turn)
+{
+    if (turn < RB_SPIN_PAUSES) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    } else {
+        sched_yield();
+    }
+}
+
+/* Sleep until seq differs from seen; returns the new seq. */
+static unsigned sleep_while(rnnbptt_team *tm, unsigned seen)
+{
+    unsigned s;
+    pthread_mutex_lock(&tm->mu);
+    atomic_fetch_add(&tm->sleepers, 1);
+    while ((s = atomic_load(&tm->seq)) == seen)
+        pthread_cond_wait(&tm->cv, &tm->mu);
+    atomic_fetch_sub(&tm->sleepers, 1);
+    pthread_mutex_unlock(&tm->mu);
+    return s;
+}
+
+static void *worker_main(void *p)
+{
+    const rb_worker *w = p;
+    rnnbptt_team *tm = w->team;
+    unsigned seen = 0;
+    int parked = 1;
+    for (;;) {
+        unsigned s = atomic_load_explicit(&tm->seq, memory_order_acquire);
+        for (unsigned turn = 0; s == seen && !parked && turn < RB_SPIN_PAUSES + RB_SPIN_YIELDS;
+             turn++) {
+            rb_spin(turn);
+            s = atomic_load_explicit(&tm->seq, memory_order_acquire);
+        }
+        if (s == seen)
+            s = sleep_while(tm, seen);
+        seen = s;
+        const rb_job_fn fn = tm->fn;
+        const int quit = tm->quit;
+        if (fn)
+            fn(tm->arg, w->part, tm->n);
+        parked = !fn;
+        atomic_fetch_add_explicit(&tm->done, 1, memory_order_release);
+        if (!fn && quit)
+            return NULL;
+    }
+}
+
+static void post(rnnbptt_team *tm, rb_job_fn fn, void *arg)
+{
+    tm->fn = fn;
+    tm->arg = arg;
+    atomic_store_explicit(&tm->done, 0, memory_order_relaxed);
+    atomic_fetch_add(&tm->seq, 1);
+    if (atomic_load(&tm->sleepers)) {
+        pthread_mutex_lock(&tm->mu);
+        pthread_cond_broadcast(&tm->cv);
+        pthread_mutex_unlock(&tm->mu);
+    }
+}
+
+static void wait_done(rnnbptt_team *tm)
+{
+    const unsigned want = (unsigned)tm->n - 1;
+    for (unsigned turn = 0; atomic_load_explicit(&tm->done, memory_order_acquire) != want; turn++)
+        rb_spin(turn < RB_SPIN_PAUSES ? turn : RB_SPIN_PAUSES);
+}
+
+void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg)
+{
+    post(tm, fn, arg);
+    fn(arg, 0, tm->n);
+    wait_done(tm);
+}
+
+void rb_team_park(rnnbptt_team *tm)
+{
+    if (tm && tm->n > 1) {
+        post(tm, NULL, NULL);
+        wait_done(tm);
+    }
+}
+
+int rb_team_threads(const rnnbptt_team *tm) { return tm ? tm->n : 1; }
+
+int rb_team_valid(const rnnbptt_team *tm) { return tm && tm->magic == RB_TEAM_MAGIC; }
+
+rnnbptt_team *rb_team_acquire(rnnbptt_team *tm)
+{
+    return tm && !atomic_flag_test_and_set(&tm->busy) ? tm : NULL;
+}
+
+void rb_team_release(rnnbptt_team *tm)
+{
+    if (tm) {
+        rb_team_park(tm);
+        atomic_flag_clear(&tm->busy);
+    }
+}
+
+/* Stop and join the first `started` workers, then free everything. */
+static void teardown(rnnbptt_team *tm, int started)
+{
+    if (started > 0) {
+        tm->quit = 1;
+        const int n = tm->n;
+        tm->n = started + 1; /* wait_done counts the workers that exist */
+        post(tm, NULL, NULL);
+        wait_done(tm);
+        for (int i = 0; i < started; i++)
+            pthread_join(tm->workers[i].tid, NULL);
+        tm->n = n;
+    }
+    pthread_cond_destroy(&tm->cv);
+    pthread_mutex_destroy(&tm->mu);
+    tm->magic = 0;
+    free(tm->workers);
+    free(tm);
+}
+
+rnnbptt_status rnnbptt_team_create(int threads, rnnbptt_team **team)
+{
+    RETURN_IF(!team || threads < 1 || threads > RNNBPTT_TEAM_MAX_THREADS, RNNBPTT_EINVAL);
+    rnnbptt_team *tm = calloc(1, sizeof *tm);
+    RETURN_IF(!tm, RNNBPTT_ENOMEM);
+    tm->workers = calloc((size_t)threads, sizeof *tm->workers);
+    if (!tm->workers) {
+        free(tm);
+        return RNNBPTT_ENOMEM;
+    }
+    if (pthread_mutex_init(&tm->mu, NULL)) {
+        free(tm->workers);
+        free(tm);
+        return RNNBPTT_ETHREAD;
+    }
+    if (pthread_cond_init(&tm->cv, NULL)) {
+        pthread_mutex_destroy(&tm->mu);
+        free(tm->workers);
+        free(tm);
+        return RNNBPTT_ETHREAD;
+    }
+    tm->magic = RB_TEAM_MAGIC;
+    tm->n = threads;
+    atomic_init(&tm->seq, 0);
+    atomic_init(&tm->done, 0);
+    atomic_init(&tm->sleepers, 0);
+    atomic_flag_clear(&tm->busy);
+    for (int i = 0; i < threads - 1; i++) {
+        tm->workers[i].team = tm;
+        tm->workers[i].part = i + 1;
+        if (pthread_create(&tm->workers[i].tid, NULL, worker_main, &tm->workers[i])) {
+            teardown(tm, i);
+            return RNNBPTT_ETHREAD;
+        }
+    }
+    *team = tm;
+    return RNNBPTT_OK;
+}
+
+void rnnbptt_team_destroy(rnnbptt_team *team)
+{
+    if (rb_team_valid(team))
+        teardown(team, team->n - 1);
+}
