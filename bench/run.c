@@ -148,7 +148,7 @@ int run_wanted(bench_bufs *bb, const bench_point *p, bench_impl m, const bench_o
     if (m == IMPL_RNNBPTT)
         return 1;
     if (m == IMPL_TEAM)
-        return o->team && p->B == 1;
+        return o->team != NULL;
     if (p->cell != RNNBPTT_RNN_TANH && p->cell != RNNBPTT_RNN_RELU)
         return 0;
     if (o->baseline_limit <= 0.0)

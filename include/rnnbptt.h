@@ -72,19 +72,24 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
 
 /** An opaque pool of threads that runs the per-step recurrent products of a layer call.
  *
- *  Why: at B = 1 each step's product is a matrix-vector product with W_h (G*H x H floats); with a
- *  team of n threads, thread i computes the same slice of it at every step, so the slice stays in
- *  that core's own cache for the whole time loop instead of being streamed from L3 or memory, and
- *  the threads meet between steps in about 0.1 µs. (The BLAS splits each step's product afresh,
- *  and its threaded sgemv costs microseconds of hand-off per call.)
+ *  Why: each step's product with W_h (G*H x H floats) is small: a matrix-vector product at
+ *  B = 1, a B-row GEMM otherwise. The BLAS splits every one of them over its threads afresh and
+ *  (for sgemm) re-packs W_h each time, which at these sizes costs about as much as the
+ *  arithmetic. With a team of n threads, thread i computes the same slice of the product at
+ *  every step, so its slice of W_h stays in its core's own cache for the whole time loop, and
+ *  the threads meet between steps in about 0.1 µs.
  *
- *  What it does: when a layer's `team` is set, forward and backward with B = 1 and
- *  131072 < G*H*H <= n * 524288 (W_h over 512 KiB and at most 2 MiB per thread) run each step's
- *  W_h product on the team's n threads (the calling thread is one of them). Other sizes run as
- *  without a team: below, passing h between the cores at every step costs about what splitting
- *  saves; above, the slices no longer fit a core's L2 and the BLAS streams them as fast.
- *  Everything else (the hoisted GEMMs, B > 1, smaller products) runs exactly as without a team.
- *  Results differ from the team-less call only by float rounding (sums in another order).
+ *  What it does: when a layer's `team` is set, each step's W_h product runs on the team's n
+ *  threads (the calling thread is one of them), each on a fixed slice of W_h:
+ *    B = 1:  when 131072 < G*H*H <= n * 524288 (W_h over 512 KiB, at most 2 MiB per thread);
+ *            below, passing h between the cores at every step costs what splitting saves;
+ *    B > 1:  when G*H*H <= n * 262144 (at most 1 MiB per thread), with a small GEMM kernel of
+ *            the library's own that reads W_h transposed, prepared once per forward call.
+ *  Other sizes, and all the hoisted GEMMs, run exactly as without a team (on the BLAS). A team
+ *  keeps a buffer of G*H*H floats for the transposed W_h, allocated at first use and freed by
+ *  rnnbptt_team_destroy (if it cannot be allocated, that forward runs without the team).
+ *  Results differ from the team-less call only by float rounding (sums in another order); for a
+ *  given team size or none, results are deterministic.
  *
  *  Costs and rules, all explicit:
  *    - rnnbptt_team_create starts threads-1 threads. During a call's time loop they busy-wait

@@ -65,6 +65,14 @@ rnnbptt_team *rb_team_acquire(rnnbptt_team *tm);  /* tm if it was free (now held
 void rb_team_release(rnnbptt_team *tm);           /* park and free a held team; NULL: no-op */
 int rb_team_threads(const rnnbptt_team *tm);      /* n; 1 for NULL */
 void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg); /* all parts, returns when done */
+/* A team's buffer for W_h transposed, which the B > 1 forward products read (recur.c fills it at
+ * the first step of a call; rb_team_acquire forgets it, since the weights may have changed). */
+typedef struct {
+    const float *src; /* the W it holds the transpose of, or NULL */
+    float *buf;
+    size_t cap;       /* floats allocated */
+} rb_pack;
+rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
 /* Put the workers to sleep until the next job: called after every time loop, before the BLAS's
  * threads run the hoisted GEMMs. NULL or a 1-thread team: no-op. */
 void rb_team_park(rnnbptt_team *tm);

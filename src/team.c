@@ -39,6 +39,7 @@ struct rnnbptt_team {
     void *arg;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    rb_pack pack; /* W_h transposed for the current call (see rb_team_pack) */
 };
 
 /* One turn of a wait loop: a pause first (the awaited thread is running on another core), then
@@ -135,8 +136,13 @@ int rb_team_valid(const rnnbptt_team *tm) { return tm && tm->magic == RB_TEAM_MA
 
 rnnbptt_team *rb_team_acquire(rnnbptt_team *tm)
 {
-    return tm && !atomic_flag_test_and_set(&tm->busy) ? tm : NULL;
+    if (!tm || atomic_flag_test_and_set(&tm->busy))
+        return NULL;
+    tm->pack.src = NULL; /* the caller may have changed its weights since the last call */
+    return tm;
 }
+
+rb_pack *rb_team_pack(rnnbptt_team *tm) { return &tm->pack; }
 
 void rb_team_release(rnnbptt_team *tm)
 {
@@ -162,6 +168,7 @@ static void teardown(rnnbptt_team *tm, int started)
     pthread_cond_destroy(&tm->cv);
     pthread_mutex_destroy(&tm->mu);
     tm->magic = 0;
+    free(tm->pack.buf);
     free(tm->workers);
     free(tm);
 }

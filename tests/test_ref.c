@@ -391,11 +391,13 @@ static void run_cell(rnnbptt_cell cell)
 }
 
 /* ---- with an rnnbptt_team ------------------------------------------------------------------
- * A team splits the B = 1 products with 131072 < G·H·H <= threads · 524288 (see the header):
- * these H put every cell just inside that range, odd and with G·H not a multiple of 16 so the
- * parts' ranges (multiples of 16) leave ragged ends. Teams of 2 and 3 threads (3 > this
- * machine's cores: the spin-waits must still make progress), against the same reference with
- * the same tolerances; B = 2 runs beside them, where the team must not be used at all. */
+ * A team splits the B = 1 products with 131072 < G·H·H <= threads · 524288 (see the header) and
+ * every B > 1 product. These H put every cell just inside that B = 1 range, odd and with G·H not
+ * a multiple of 16 so the parts' ranges leave ragged ends: with B > 1 the tiles of 32 columns,
+ * one of 16 (GRU: 3·213 = 19·32 + 16 + 15) and the scalar columns all run, and B = 15 uses the
+ * row tiles of 8, 4, 2 and 1. H > 256 runs the reduction in more than one block. Teams of 2 and
+ * 3 threads (3 > this machine's cores: the spin-waits must still make progress), against the same
+ * reference with the same tolerances. */
 static void test_team(void **state)
 {
     (void)state;
@@ -414,7 +416,9 @@ static void test_team(void **state)
             const int H = sizes[k].H;
             const rcase cs[] = {{"team_B1", 6, 1, 29, H, NULL, 0, USE_ALL},
                                 {"team_B1_short", 6, 1, 13, H, len1, 0, USE_H0 | USE_DH},
-                                {"team_B2", 3, 2, 7, H, NULL, 1, USE_ALL}};
+                                {"team_B2", 3, 2, 7, H, NULL, 1, USE_ALL},
+                                {"team_B15", 3, 15, 5, H, NULL, 1, USE_ALL},
+                                {"team_B9_h0_NULL", 2, 9, 11, H, NULL, 0, USE_DH | USE_DHT}};
             for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++)
                 ok &= run_case(sizes[k].cell, &cs[c], 0x7EA40000u + 131u * k + 17u * c, team);
         }
