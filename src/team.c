@@ -35,6 +35,7 @@ struct rnnbptt_team {
     atomic_int sleepers;
     atomic_flag busy;   /* held by the one call using the team */
     int quit;
+    int parked;         /* the workers sleep (after a park job, or since creation): the holder's */
     rb_job_fn fn;       /* the current job (NULL: park, or quit when quit is set) */
     void *arg;
     pthread_mutex_t mu;
@@ -117,6 +118,7 @@ static void wait_done(rnnbptt_team *tm)
 
 void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg)
 {
+    tm->parked = 0;
     post(tm, fn, arg);
     fn(arg, 0, tm->n);
     wait_done(tm);
@@ -124,9 +126,10 @@ void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg)
 
 void rb_team_park(rnnbptt_team *tm)
 {
-    if (tm && tm->n > 1) {
+    if (tm && tm->n > 1 && !tm->parked) { /* waking sleeping workers only to park them costs µs */
         post(tm, NULL, NULL);
         wait_done(tm);
+        tm->parked = 1;
     }
 }
 
@@ -196,6 +199,7 @@ rnnbptt_status rnnbptt_team_create(int threads, rnnbptt_team **team)
     }
     tm->magic = RB_TEAM_MAGIC;
     tm->n = threads;
+    tm->parked = 1; /* the workers start asleep */
     atomic_init(&tm->seq, 0);
     atomic_init(&tm->done, 0);
     atomic_init(&tm->sleepers, 0);

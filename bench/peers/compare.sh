@@ -14,11 +14,13 @@
 #   --seconds S          ... and keep repeating until S seconds are spent (default 0.2)
 #   --native             run EVERY command under `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`
 #                        (OpenBLAS picks its native kernels); default: the environment as it is
-#   --impls LIST         default rnnbptt,onednn,pytorch,numpy
+#   --impls LIST         default rnnbptt,rnnbptt-team,onednn,pytorch,numpy (rnnbptt-team: the
+#                        library with an rnnbptt_team of --threads threads; when it runs, the
+#                        ratios are taken against it, and rnnbptt's column shows the team's gain)
 #   --out DIR            default BUILD_DIR/peer-compare/<cell>-<as-is|native>
 #
-# Interleaving: for each round, for each point: rnnbptt, onednn, pytorch, numpy, one process each,
-# so drift and other load on the machine hit all of them alike. Each process writes one CSV
+# Interleaving: for each round, for each point: rnnbptt, rnnbptt-team, onednn, pytorch, numpy,
+# one process each, so drift and other load on the machine hit all of them alike. Each process writes one CSV
 # (rnnbptt-bench's columns) to OUT/raw/; OUT/table.md is the table (per point: median over the
 # rounds of each process's median total ms, and peer / rnnbptt ratios: >= 1 means rnnbptt is
 # faster); OUT/logs/ keeps every process's stdout and stderr; OUT/rnnbptt-header.txt the bench's
@@ -36,7 +38,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GRID="100/1/128/128,100/1/512/512,1000/1/64/64,100/32/256/256,100/64/512/512,50/64/1024/1024,500/16/256/256,20/128/512/512"
 CELL=tanh POINTS=$GRID THREADS=2 ROUNDS=3 REPS=5 WARMUP=2 SECONDS_MIN=0.2 NATIVE=0
-IMPLS=rnnbptt,onednn,pytorch,numpy OUT= BUILD=
+IMPLS=rnnbptt,rnnbptt-team,onednn,pytorch,numpy OUT= BUILD=
 CMDLINE="$0 $*"
 
 die() { echo "compare.sh: $*" >&2; exit 2; }
@@ -80,10 +82,10 @@ want=()
 IFS=, read -r -a req <<<"$IMPLS"
 for impl in "${req[@]}"; do
     case $impl in
-    rnnbptt)
+    rnnbptt|rnnbptt-team)
         BENCH=$BUILD/bench/rnnbptt-bench
         [ -x "$BENCH" ] || die "$BENCH not found: build the library with its bench first"
-        want+=(rnnbptt) ;;
+        want+=("$impl") ;;
     onednn)
         if ! command -v "${CXX:-g++}" >/dev/null || [ ! -f /usr/include/oneapi/dnnl/dnnl.hpp ]; then
             echo "compare.sh: skipping onednn: no ${CXX:-g++} or no oneDNN headers (apt-get install libdnnl-dev)" >&2
@@ -99,7 +101,7 @@ for impl in "${req[@]}"; do
         if [ "$CELL" != tanh ]; then echo "compare.sh: skipping numpy: it runs the tanh cell only" >&2
         elif [ -n "$PY" ] && "$PY" -c 'import numpy' 2>/dev/null; then want+=(numpy)
         else echo "compare.sh: skipping numpy: no numpy for ${PY:-python3} (apt-get install python3-numpy)" >&2; fi ;;
-    *) die "unknown impl '$impl' (rnnbptt, onednn, pytorch, numpy)" ;;
+    *) die "unknown impl '$impl' (rnnbptt, rnnbptt-team, onednn, pytorch, numpy)" ;;
     esac
 done
 [ ${#want[@]} -gt 0 ] || die "nothing to run"
@@ -118,7 +120,7 @@ run_one() {
     local peak=()
     [ -z "$PEAK" ] || peak=(--peak "$PEAK")
     case $impl in
-    rnnbptt) "${RUN[@]}" "$BENCH" --impl rnnbptt "${common[@]}" ;;
+    rnnbptt|rnnbptt-team) "${RUN[@]}" "$BENCH" --impl "$impl" "${common[@]}" ;;
     onednn) "${RUN[@]}" OMP_NUM_THREADS="$THREADS" "$OUT/onednn_rnn" "${common[@]}" "${peak[@]}" ;;
     pytorch|numpy) "${RUN[@]}" "$PY" "$HERE/torch_rnn.py" --impl "$impl" "${common[@]}" "${peak[@]}" ;;
     esac >"$log" 2>&1 || { echo "compare.sh: $tag FAILED (see $log)" >&2; return 0; }
@@ -159,7 +161,9 @@ for pt in "${pts[@]}"; do
     done
 done
 [ ${#csvs[@]} -gt 0 ] || die "no run produced a CSV (see $OUT/logs/)"
-"${PY:-python3}" "$HERE/compare_table.py" --out "$OUT/table.md" \
+OURS=rnnbptt
+[[ " ${want[*]} " != *" rnnbptt-team "* ]] || OURS=rnnbptt-team
+"${PY:-python3}" "$HERE/compare_table.py" --ours "$OURS" --out "$OUT/table.md" \
     --meta "**rnnbptt vs peers: cell $CELL, $THREADS threads, $(date -u +%Y-%m-%d)**" \
     --meta "" \
     --meta "- Machine: ${cpu:-unknown CPU}, $(nproc) CPUs; $(uname -sr)" \

@@ -15,7 +15,7 @@ import csv
 import statistics
 import sys
 
-PEER_ORDER = ["onednn", "pytorch", "numpy", "perstep", "naive"]
+PEER_ORDER = ["rnnbptt", "onednn", "pytorch", "numpy", "perstep", "naive"]
 
 
 def fnum(s):
