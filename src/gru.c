@@ -25,13 +25,24 @@ RB_ROW void gates_row(int H, float *g, const float *s, const float *hp, float *h
     }
 }
 
-/* The fused gate pass of step t: [r z n hn] in place in At (which holds [xr xz xn] on entry), from
- * S = W_h h_{t-1} + b_h; h_t into ht; zeros past each length; hT at the last step. */
-static RB_CLONES void gates_step(const rb_fwd_args *a, int t, float *At, const float *S,
-                                 const float *hp, float *ht)
+/* The fused gate pass of step t, rows b0..b1-1: [r z n hn] in place in At (which holds [xr xz xn]
+ * on entry), from S = W_h h_{t-1} + b_h; h_t into ht; zeros past each length; hT at the last
+ * step. */
+typedef struct {
+    const rb_fwd_args *a;
+    int t;
+    float *At;
+    const float *S, *hp;
+    float *ht;
+} gates_ctx;
+
+static RB_CLONES void gates_step(const gates_ctx *x, int b0, int b1)
 {
-    const int T = a->d->T, B = a->d->B, H = a->d->H, GH = a->d->GH, W4 = 4 * H;
-    for (int b = 0; b < B; b++) {
+    const rb_fwd_args *a = x->a;
+    const int t = x->t, T = a->d->T, H = a->d->H, GH = a->d->GH, W4 = 4 * H;
+    float *At = x->At, *ht = x->ht;
+    const float *S = x->S, *hp = x->hp;
+    for (int b = b0; b < b1; b++) {
         float *g = At + (size_t)b * W4, *hr = ht + (size_t)b * H;
         if (!rb_active(a->lengths, b, t)) {
             memset(hr, 0, (size_t)H * sizeof(float));
@@ -46,6 +57,8 @@ static RB_CLONES void gates_step(const rb_fwd_args *a, int t, float *At, const f
             memcpy(a->hT + (size_t)b * H, hr, (size_t)H * sizeof(float));
     }
 }
+
+static void gates_rows(void *p, int b0, int b1) { gates_step(p, b0, b1); }
 
 void rb_gru_forward(const rb_fwd_args *a)
 {
@@ -64,7 +77,8 @@ void rb_gru_forward(const rb_fwd_args *a)
             memcpy(S + (size_t)b * GH, a->p.bh, (size_t)GH * sizeof(float));
         if (hp)
             rb_step_fwd(d->team, B, H, GH, hp, a->p.Wh, 1.0f, S);
-        gates_step(a, t, At, S, hp, ht);
+        gates_ctx c = {a, t, At, S, hp, ht};
+        rb_team_rows(d->team, B, gates_rows, &c);
     }
 }
 
@@ -86,14 +100,23 @@ RB_ROW void grads_row(int H, const float *g, const float *hp, float *dh, float *
     }
 }
 
-/* The fused gradient pass of step t: gate gradients into dXt (input side) and dHt (recurrent
- * side) from the carried dhn, which it sets to the direct part z ⊙ dh of dh_{t-1}; zeros past
- * each length. */
-static RB_CLONES void grads_step(const rb_bwd_args *a, int t, const float *At, const float *hp,
-                                 float *dXt, float *dHt, float *dhn)
+/* The fused gradient pass of step t, rows b0..b1-1: gate gradients into dXt (input side) and dHt
+ * (recurrent side) from the carried dhn, which it sets to the direct part z ⊙ dh of dh_{t-1};
+ * zeros past each length. */
+typedef struct {
+    const rb_bwd_args *a;
+    int t;
+    const float *At, *hp;
+    float *dXt, *dHt, *dhn;
+} grads_ctx;
+
+static RB_CLONES void grads_step(const grads_ctx *x, int b0, int b1)
 {
-    const int T = a->d->T, B = a->d->B, H = a->d->H, GH = a->d->GH, W4 = 4 * H;
-    for (int b = 0; b < B; b++) {
+    const rb_bwd_args *a = x->a;
+    const int t = x->t, T = a->d->T, H = a->d->H, GH = a->d->GH, W4 = 4 * H;
+    const float *At = x->At, *hp = x->hp;
+    float *dXt = x->dXt, *dHt = x->dHt, *dhn = x->dhn;
+    for (int b = b0; b < b1; b++) {
         float *dx = dXt + (size_t)b * GH, *dhg = dHt + (size_t)b * GH;
         float *dhr = dhn + (size_t)b * H;
         if (!rb_active(a->lengths, b, t)) {
@@ -111,6 +134,8 @@ static RB_CLONES void grads_step(const rb_bwd_args *a, int t, const float *At, c
     }
 }
 
+static void grads_rows(void *p, int b0, int b1) { grads_step(p, b0, b1); }
+
 void rb_gru_backward(const rb_bwd_args *a)
 {
     const rb_dims *d = a->d;
@@ -125,7 +150,8 @@ void rb_gru_backward(const rb_bwd_args *a)
         const float *At = A + (size_t)t * BW;
         const float *hp = t ? a->h + (size_t)(t - 1) * BH : a->h0;
         float *dXt = dX + (size_t)t * BGH, *dHt = dHg + (size_t)t * BGH;
-        grads_step(a, t, At, hp, dXt, dHt, dhn);
+        grads_ctx c = {a, t, At, hp, dXt, dHt, dhn};
+        rb_team_rows(d->team, B, grads_rows, &c);
         /* dh_{t-1} = z ⊙ dh_t + dHg_t · W_h   (B × 3H) · (3H × H) */
         rb_step_bwd(d->team, B, H, GH, dHt, a->p.Wh, 1.0f, dhn);
     }

@@ -73,6 +73,11 @@ typedef struct {
     size_t cap;       /* floats allocated */
 } rb_pack;
 rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
+/* fn(ctx, b0, b1) over the rows 0..B-1: split into one contiguous range per thread when the call
+ * holds a team (tm not NULL) and B > 1, else one call on the calling thread. For the fused
+ * element-wise passes, whose rows are independent. */
+typedef void (*rb_rows_fn)(void *ctx, int b0, int b1);
+void rb_team_rows(rnnbptt_team *tm, int B, rb_rows_fn fn, void *ctx);
 /* Put the workers to sleep until the next job: called after every time loop, before the BLAS's
  * threads run the hoisted GEMMs. NULL or a 1-thread team: no-op. */
 void rb_team_park(rnnbptt_team *tm);
@@ -105,8 +110,13 @@ static inline int rb_last(const int *lengths, int T, int b, int t)
 void rb_project(int M, int K, int N, const float *X, const float *W, const float *bias, float *out,
                 int ldo);
 
-/* out (B, N) (+)= hprev (B, K) · Wᵀ (K, N): one sgemm, or sgemv when B = 1, or at B = 1 our own
- * kernel, split over the team when team is not NULL. beta is 0 or 1. */
+/* 1 if a layer call with batch B and W_h of n_wh floats runs its per-step products on team (see
+ * rnnbptt_team in the header for the sizes); the entry points drop the team otherwise, so that
+ * every rb_step_* and rb_team_rows of a call with d->team set runs on it. */
+int rb_team_useful(const rnnbptt_team *team, int B, size_t n_wh);
+
+/* out (B, N) (+)= hprev (B, K) · Wᵀ (K, N): with a team (held, and useful for these sizes) split
+ * over it; else one sgemm, or at B = 1 one sgemv or our own single-threaded loop. beta is 0 or 1. */
 void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, const float *W,
                  float beta, float *out);
 

@@ -21,6 +21,18 @@ size_t rnnbptt_workspace_count(const rnnbptt_layer *L, int T, int B)
     return rb_dims_init(&d, L, T, B) ? d.n_work : 0;
 }
 
+/* The team this call runs its per-step work on: L's team when it is free (else another call
+ * holds it and this one runs without) and useful at these sizes; released by rb_team_release. */
+static rnnbptt_team *acquire_team(rnnbptt_team *team, const rb_dims *d)
+{
+    rnnbptt_team *tm = rb_team_acquire(team);
+    if (tm && !rb_team_useful(tm, d->B, (size_t)d->GH * (size_t)d->H)) {
+        rb_team_release(tm);
+        tm = NULL;
+    }
+    return tm;
+}
+
 rnnbptt_status rnnbptt_forward(const rnnbptt_layer *L, const float *params, int T, int B,
                                const int *lengths, const float *x, const float *h0, const float *c0,
                                float *h, float *hT, float *cT, float *reserve)
@@ -38,7 +50,7 @@ rnnbptt_status rnnbptt_forward(const rnnbptt_layer *L, const float *params, int 
         RETURN_IF(!scratch, RNNBPTT_ENOMEM);
         a.reserve = scratch;
     }
-    d.team = rb_team_acquire(L->team); /* NULL if busy: then this call runs without it */
+    d.team = acquire_team(L->team, &d); /* NULL if busy or of no use at these sizes */
     switch (d.cell) {
     case RNNBPTT_LSTM: rb_lstm_forward(&a); break;
     case RNNBPTT_GRU: rb_gru_forward(&a); break;
@@ -71,7 +83,7 @@ static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int 
         RETURN_IF(!scratch, RNNBPTT_ENOMEM);
         a.work = scratch;
     }
-    d.team = rb_team_acquire(L->team);
+    d.team = acquire_team(L->team, &d);
     switch (d.cell) {
     case RNNBPTT_LSTM: rb_lstm_backward(&a); break;
     case RNNBPTT_GRU: rb_gru_backward(&a); break;

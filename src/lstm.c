@@ -24,13 +24,22 @@ RB_ROW void gates_row(int H, float *g, const float *cp, float *c, float *h)
     }
 }
 
-/* The fused gate pass of step t: activations in place in At, c_t into Ct, h_t into ht; zeros past
- * each length; hT, cT at the last step. */
-static RB_CLONES void gates_step(const rb_fwd_args *a, int t, float *At, float *Ct, float *ht,
-                                 const float *cp)
+/* The fused gate pass of step t, rows b0..b1-1: activations in place in At, c_t into Ct, h_t into
+ * ht; zeros past each length; hT, cT at the last step. */
+typedef struct {
+    const rb_fwd_args *a;
+    int t;
+    float *At, *Ct, *ht;
+    const float *cp;
+} gates_ctx;
+
+static RB_CLONES void gates_step(const gates_ctx *x, int b0, int b1)
 {
-    const int T = a->d->T, B = a->d->B, H = a->d->H, GH = a->d->GH;
-    for (int b = 0; b < B; b++) {
+    const rb_fwd_args *a = x->a;
+    const int t = x->t, T = a->d->T, H = a->d->H, GH = a->d->GH;
+    float *At = x->At, *Ct = x->Ct, *ht = x->ht;
+    const float *cp = x->cp;
+    for (int b = b0; b < b1; b++) {
         float *g = At + (size_t)b * GH, *c = Ct + (size_t)b * H, *hr = ht + (size_t)b * H;
         if (!rb_active(a->lengths, b, t)) {
             memset(hr, 0, (size_t)H * sizeof(float));
@@ -51,6 +60,8 @@ static RB_CLONES void gates_step(const rb_fwd_args *a, int t, float *At, float *
     }
 }
 
+static void gates_rows(void *p, int b0, int b1) { gates_step(p, b0, b1); }
+
 void rb_lstm_forward(const rb_fwd_args *a)
 {
     const rb_dims *d = a->d;
@@ -66,7 +77,8 @@ void rb_lstm_forward(const rb_fwd_args *a)
         /* A_t += h_{t-1} · W_hᵀ   (B × H) · (H × 4H) */
         if (hp)
             rb_step_fwd(d->team, B, H, GH, hp, a->p.Wh, 1.0f, At);
-        gates_step(a, t, At, Ct, ht, cp);
+        gates_ctx c = {a, t, At, Ct, ht, cp};
+        rb_team_rows(d->team, B, gates_rows, &c);
     }
 }
 
@@ -87,14 +99,23 @@ RB_ROW void grads_row(int H, const float *g, const float *c, const float *cp, co
     }
 }
 
-/* The fused gradient pass of step t: pre-activation gate gradients into dAt from the carried dhn
- * (W_h-product of step t+1; used as scratch) and dcn, which it updates to dc_{t-1}; zeros past
- * each length. */
-static RB_CLONES void grads_step(const rb_bwd_args *a, int t, const float *At, const float *Ct,
-                                 const float *cp, float *dAt, float *dhn, float *dcn)
+/* The fused gradient pass of step t, rows b0..b1-1: pre-activation gate gradients into dAt from
+ * the carried dhn (W_h-product of step t+1; used as scratch) and dcn, which it updates to
+ * dc_{t-1}; zeros past each length. */
+typedef struct {
+    const rb_bwd_args *a;
+    int t;
+    const float *At, *Ct, *cp;
+    float *dAt, *dhn, *dcn;
+} grads_ctx;
+
+static RB_CLONES void grads_step(const grads_ctx *x, int b0, int b1)
 {
-    const int T = a->d->T, B = a->d->B, H = a->d->H, GH = a->d->GH;
-    for (int b = 0; b < B; b++) {
+    const rb_bwd_args *a = x->a;
+    const int t = x->t, T = a->d->T, H = a->d->H, GH = a->d->GH;
+    const float *At = x->At, *Ct = x->Ct, *cp = x->cp;
+    float *dAt = x->dAt, *dhn = x->dhn, *dcn = x->dcn;
+    for (int b = b0; b < b1; b++) {
         float *dg = dAt + (size_t)b * GH, *dhr = dhn + (size_t)b * H, *dcr = dcn + (size_t)b * H;
         if (!rb_active(a->lengths, b, t)) {
             memset(dg, 0, (size_t)GH * sizeof(float));
@@ -113,6 +134,8 @@ static RB_CLONES void grads_step(const rb_bwd_args *a, int t, const float *At, c
     }
 }
 
+static void grads_rows(void *p, int b0, int b1) { grads_step(p, b0, b1); }
+
 void rb_lstm_backward(const rb_bwd_args *a)
 {
     const rb_dims *d = a->d;
@@ -127,7 +150,8 @@ void rb_lstm_backward(const rb_bwd_args *a)
         const float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH;
         const float *cp = t ? Ct - BH : a->c0;
         float *dAt = dA + (size_t)t * BGH;
-        grads_step(a, t, At, Ct, cp, dAt, dhn, dcn);
+        grads_ctx c = {a, t, At, Ct, cp, dAt, dhn, dcn};
+        rb_team_rows(d->team, B, grads_rows, &c);
         /* dh_{t-1} = dA_t · W_h   (B × 4H) · (4H × H) */
         rb_step_bwd(d->team, B, H, GH, dAt, a->p.Wh, 0.0f, dhn);
     }

@@ -331,9 +331,9 @@ static const float *packed_transpose(rnnbptt_team *team, int N, int K, const flo
  * G·H·H <= 2 · 262144 (tanh H <= 512, LSTM/GRU H = 256); 0.91-1.0x for LSTM and GRU at H = 512. */
 #define RB_TEAM_TILE_SLICE_MAX 262144 /* floats: 1 MiB */
 
-static int on_team(const rnnbptt_team *team, int B, int N, int K)
+int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
 {
-    const size_t n = (size_t)N * (size_t)K, threads = (size_t)rb_team_threads(team);
+    const size_t threads = (size_t)rb_team_threads(team);
     if (threads < 2)
         return 0;
     if (B == 1)
@@ -350,7 +350,7 @@ static int small_gemv(int B, int N, int K)
 void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, const float *W,
                  float beta, float *out)
 {
-    if (on_team(team, B, N, K)) {
+    if (team) {
         if (B == 1) {
             rb_gemv_job j = {N, K, W, hprev, beta, out};
             rb_team_run(team, gemv_n_part, &j);
@@ -363,6 +363,7 @@ void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, co
             rb_team_run(team, gemm_part, &j);
             return;
         }
+        rb_team_park(team); /* no memory for W_hᵀ: this step on the BLAS's threads */
 #endif
     }
     if (small_gemv(B, N, K)) {
@@ -378,7 +379,7 @@ void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, co
 void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const float *W,
                  float beta, float *out)
 {
-    if (on_team(team, B, N, K)) {
+    if (team) {
         if (B == 1) {
             rb_gemv_job j = {N, K, W, dG, beta, out};
             rb_team_run(team, gemv_t_part, &j);

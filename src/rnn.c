@@ -6,11 +6,11 @@
 
 #include <string.h>
 
-/* h_t = f(a_t) in place on the active rows of step t, zeros past each length; hT at the last step. */
-static RB_CLONES void activate_step(const rb_fwd_args *a, int t, float *ht)
+/* h_t = f(a_t) in place on rows b0..b1-1 of step t, zeros past each length; hT at the last step. */
+static RB_CLONES void activate_step(const rb_fwd_args *a, int t, float *ht, int b0, int b1)
 {
-    const int T = a->d->T, B = a->d->B, H = a->d->H, relu = a->d->cell == RNNBPTT_RNN_RELU;
-    for (int b = 0; b < B; b++) {
+    const int T = a->d->T, H = a->d->H, relu = a->d->cell == RNNBPTT_RNN_RELU;
+    for (int b = b0; b < b1; b++) {
         float *row = ht + (size_t)b * H;
         if (!rb_active(a->lengths, b, t)) {
             memset(row, 0, (size_t)H * sizeof(float));
@@ -27,6 +27,18 @@ static RB_CLONES void activate_step(const rb_fwd_args *a, int t, float *ht)
     }
 }
 
+typedef struct {
+    const rb_fwd_args *a;
+    int t;
+    float *ht;
+} activate_ctx;
+
+static void activate_rows(void *p, int b0, int b1)
+{
+    const activate_ctx *c = p;
+    activate_step(c->a, c->t, c->ht, b0, b1);
+}
+
 void rb_rnn_forward(const rb_fwd_args *a)
 {
     const rb_dims *d = a->d;
@@ -41,17 +53,18 @@ void rb_rnn_forward(const rb_fwd_args *a)
         /* a_t += h_{t-1} · W_hhᵀ   (B × H) · (H × H) */
         if (hp)
             rb_step_fwd(d->team, B, H, H, hp, a->p.Wh, 1.0f, ht);
-        activate_step(a, t, ht);
+        activate_ctx c = {a, t, ht};
+        rb_team_rows(d->team, B, activate_rows, &c);
     }
 }
 
 /* δ_t = (δ_{t+1}·W_hh + dh_t [+ dhT at the last step]) ⊙ f'(a_t), in place in Dt (which holds
- * δ_{t+1}·W_hh on entry); zeros past each length. */
-static RB_CLONES void delta_step(const rb_bwd_args *a, int t, float *Dt)
+ * δ_{t+1}·W_hh on entry), rows b0..b1-1; zeros past each length. */
+static RB_CLONES void delta_step(const rb_bwd_args *a, int t, float *Dt, int b0, int b1)
 {
     const int T = a->d->T, B = a->d->B, H = a->d->H, relu = a->d->cell == RNNBPTT_RNN_RELU;
     const float *ht = a->h + (size_t)t * B * H;
-    for (int b = 0; b < B; b++) {
+    for (int b = b0; b < b1; b++) {
         float *row = Dt + (size_t)b * H;
         if (!rb_active(a->lengths, b, t)) {
             memset(row, 0, (size_t)H * sizeof(float));
@@ -69,6 +82,18 @@ static RB_CLONES void delta_step(const rb_bwd_args *a, int t, float *Dt)
     }
 }
 
+typedef struct {
+    const rb_bwd_args *a;
+    int t;
+    float *Dt;
+} delta_ctx;
+
+static void delta_rows(void *p, int b0, int b1)
+{
+    const delta_ctx *c = p;
+    delta_step(c->a, c->t, c->Dt, b0, b1);
+}
+
 void rb_rnn_backward(const rb_bwd_args *a)
 {
     const rb_dims *d = a->d;
@@ -78,7 +103,8 @@ void rb_rnn_backward(const rb_bwd_args *a)
 
     for (int t = T - 1; t >= 0; t--) {
         float *Dt = D + (size_t)t * BH; /* holds δ_{t+1} · W_hh from the step after (t < T-1) */
-        delta_step(a, t, Dt);
+        delta_ctx c = {a, t, Dt};
+        rb_team_rows(d->team, B, delta_rows, &c);
         /* dh_{t-1} = δ_t · W_hh   (B × H) · (H × H), straight into Δ_{t-1} or dh0 */
         if (t > 0)
             rb_step_bwd(d->team, B, H, H, Dt, a->p.Wh, 0.0f, Dt - BH);

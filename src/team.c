@@ -124,6 +124,31 @@ void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg)
     wait_done(tm);
 }
 
+typedef struct {
+    rb_rows_fn fn;
+    void *ctx;
+    int B;
+} rb_rows_job;
+
+static void rows_part(void *arg, int part, int nparts)
+{
+    const rb_rows_job *j = arg;
+    const int b0 = (int)((long long)j->B * part / nparts);
+    const int b1 = (int)((long long)j->B * (part + 1) / nparts);
+    if (b1 > b0)
+        j->fn(j->ctx, b0, b1);
+}
+
+void rb_team_rows(rnnbptt_team *tm, int B, rb_rows_fn fn, void *ctx)
+{
+    if (tm && tm->n > 1 && B > 1) {
+        rb_rows_job j = {fn, ctx, B};
+        rb_team_run(tm, rows_part, &j);
+    } else {
+        fn(ctx, 0, B);
+    }
+}
+
 void rb_team_park(rnnbptt_team *tm)
 {
     if (tm && tm->n > 1 && !tm->parked) { /* waking sleeping workers only to park them costs µs */
