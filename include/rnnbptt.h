@@ -83,8 +83,9 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *  threads (the calling thread is one of them), each on a fixed slice of W_h:
  *    B = 1:  when 131072 < G*H*H <= n * 524288 (W_h over 512 KiB, at most 2 MiB per thread);
  *            below, passing h between the cores at every step costs what splitting saves;
- *    B > 1:  when G*H*H <= n * 262144 (at most 1 MiB per thread), with a small GEMM kernel of
- *            the library's own that reads W_h transposed, prepared once per forward call.
+ *    B > 1:  when G*H*H <= n * 524288 (at most 2 MiB per thread), with a small GEMM kernel of
+ *            the library's own that reads W_h transposed, prepared once per forward call;
+ *    and then also the fused element-wise pass of each step, split by rows.
  *  Other sizes, and all the hoisted GEMMs, run exactly as without a team (on the BLAS). A team
  *  keeps a buffer of G*H*H floats for the transposed W_h, allocated at first use and freed by
  *  rnnbptt_team_destroy (if it cannot be allocated, that forward runs without the team).
