@@ -125,7 +125,7 @@ static int distinct(const bench_result *r, int n, const bench_result *like, int 
     int m = 0;
     for (int k = 0; k < n; k++) {
         const bench_result *q = &r[k];
-        if (q->impl != IMPL_RNNBPTT || q->p.cell != like->p.cell || q->p.B != like->p.B ||
+        if (q->impl != like->impl || q->p.cell != like->p.cell || q->p.B != like->p.B ||
             q->p.I != q->p.H)
             continue;
         const int v = what ? q->p.H : q->p.T;
@@ -146,8 +146,8 @@ static void panel(FILE *g, const bench_result *r, int n, const bench_result *lik
                   double peak, int *xs, int *ls)
 {
     const int nx = distinct(r, n, like, vs, xs), nl = distinct(r, n, like, !vs, ls);
-    fprintf(g, "set title 'rnnbptt %s, B = %d, I = H: GFLOP/s against %s'\n", cell_name(like->p.cell),
-            like->p.B, vs ? "H" : "T");
+    fprintf(g, "set title '%s %s, B = %d, I = H: GFLOP/s against %s'\n", impl_name(like->impl),
+            cell_name(like->p.cell), like->p.B, vs ? "H" : "T");
     fprintf(g, "set xrange [%g:%g]\nset xlabel '%s'\nset xtics (", xs[0] / 1.25,
             xs[nx - 1] * 1.25, vs ? "H" : "T");
     for (int k = 0; k < nx; k++)
@@ -159,7 +159,7 @@ static void panel(FILE *g, const bench_result *r, int n, const bench_result *lik
     for (int l = 0; l < nl; l++) {
         for (int k = 0; k < n; k++) {
             const bench_result *q = &r[k];
-            if (q->impl == IMPL_RNNBPTT && q->p.cell == like->p.cell && q->p.B == like->p.B &&
+            if (q->impl == like->impl && q->p.cell == like->p.cell && q->p.B == like->p.B &&
                 q->p.I == q->p.H && (vs ? q->p.T : q->p.H) == ls[l])
                 fprintf(g, "%d %.4g\n", vs ? q->p.H : q->p.T, q->gflops);
         }
@@ -175,7 +175,7 @@ int write_plot(const char *path, const bench_result *r, int n, double peak)
                 path);
         return -1;
     }
-    /* panels: one row per (cell, B) with I = H rows of the library */
+    /* panels: one row per (library impl, cell, B) with I = H rows */
     const bench_result **rows = malloc((size_t)n * sizeof *rows);
     int *xs = malloc(2 * (size_t)n * sizeof *xs);
     if (!rows || !xs) {
@@ -185,9 +185,10 @@ int write_plot(const char *path, const bench_result *r, int n, double peak)
     }
     int nrows = 0;
     for (int k = 0; k < n; k++) {
-        int seen = r[k].impl != IMPL_RNNBPTT || r[k].p.I != r[k].p.H;
+        int seen = (r[k].impl != IMPL_RNNBPTT && r[k].impl != IMPL_TEAM) || r[k].p.I != r[k].p.H;
         for (int j = 0; j < nrows && !seen; j++)
-            seen = rows[j]->p.cell == r[k].p.cell && rows[j]->p.B == r[k].p.B;
+            seen = rows[j]->impl == r[k].impl && rows[j]->p.cell == r[k].p.cell &&
+                   rows[j]->p.B == r[k].p.B;
         if (!seen)
             rows[nrows++] = &r[k];
     }

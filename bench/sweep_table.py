@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""sweep_table.py — the README's default-sweep table from one or more `rnnbptt-bench --json` files.
+"""sweep_table.py — the README's default-sweep tables from one or more `rnnbptt-bench --json` files.
 
-Usage: bench/sweep_table.py RUN.json [RUN2.json ...]
-One row per point of the library (impl rnnbptt); per run: median total ms, GFLOP/s, % of that
-run's sgemm peak, and the speed-up over the perstep and naive baselines measured in the same run.
-Standard library only."""
+Usage: bench/sweep_table.py RUN.json[+TEAMRUN.json] ...
+One table per argument; A.json+B.json merges the rows of two runs of the same setting (e.g. the
+team's in a process of its own, with other environment). One row per point of the library (impl rnnbptt): median total ms, GFLOP/s and
+% of that run's sgemm peak without a team and with one (impl rnnbptt-team, where the run has it),
+the team's speed-up, and rnnbptt's speed-up over the perstep and naive baselines measured in the
+same run ("–": not measured there). Standard library only."""
 import json
 import sys
 
@@ -23,31 +25,36 @@ def ratio(rows, key, impl):
     return f"{base['total_ms'] / rows[key]['total_ms']:.1f}" if base else "–"
 
 
-def main(paths):
-    runs = [load(p) for p in paths]
-    for meta, _ in runs:
-        print(f"- `{meta['command']}`: core {meta['blas_core']}, {meta['blas_threads']} threads, "
-              f"sgemm peak {meta['sgemm_peak_gflops']:.0f} GFLOP/s, {meta['date']}")
+def table(rows):
     print()
-    head = "| cell | T | B | I | H |"
-    rule = "|---|--:|--:|--:|--:|"
-    for meta, _ in runs:
-        c = meta["blas_core"]
-        head += f" ms ({c}) | GFLOP/s | % peak | × perstep | × naive |"
-        rule += "--:|--:|--:|--:|--:|"
-    print(head)
-    print(rule)
-    keys = [k for k in runs[0][1] if k[0] == "rnnbptt"]
-    for k in keys:
-        line = f"| {k[1]} | {k[2]} | {k[3]} | {k[4]} | {k[5]} |"
-        for _, rows in runs:
-            r = rows.get(k)
-            if r is None:
-                line += " – | – | – | – | – |"
-                continue
-            line += (f" {r['total_ms']:.3g} | {r['gflops']:.0f} | {r['pct_peak']:.0f} |"
-                     f" {ratio(rows, k, 'perstep')} | {ratio(rows, k, 'naive')} |")
-        print(line)
+    print("| cell | T | B | I | H | ms | GFLOP/s | % peak | team ms | team % peak | × team |"
+          " × perstep | × naive |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    for k in [k for k in rows if k[0] == "rnnbptt"]:
+        r, t = rows[k], rows.get(("rnnbptt-team",) + k[1:])
+        team = (f" {t['total_ms']:.3g} | {t['pct_peak']:.0f} | {r['total_ms'] / t['total_ms']:.2f} |"
+                if t else " – | – | – |")
+        print(f"| {k[1]} | {k[2]} | {k[3]} | {k[4]} | {k[5]} | {r['total_ms']:.3g} |"
+              f" {r['gflops']:.0f} | {r['pct_peak']:.0f} |{team}"
+              f" {ratio(rows, k, 'perstep')} | {ratio(rows, k, 'naive')} |")
+    print()
+
+
+def main(args):
+    for arg in args:
+        metas, rows = [], {}
+        for p in arg.split("+"):
+            m, r = load(p)
+            metas.append(m)
+            rows.update(r)
+        print(f"- `{metas[0]['command']}`: core {metas[0]['blas_core']}, "
+              f"{metas[0]['blas_threads']} threads, sgemm peak "
+              f"{metas[0]['sgemm_peak_gflops']:.0f} GFLOP/s, {metas[0]['date']}")
+        for m in metas[1:]:
+            env = ", ".join(f"{k}={v}" for k, v in sorted(m["env"].items())) or "none"
+            print(f"- team columns: `{m['command']}` (BLAS environment: {env}; sgemm peak "
+                  f"{m['sgemm_peak_gflops']:.0f} GFLOP/s, {m['date']})")
+        table(rows)
 
 
 if __name__ == "__main__":

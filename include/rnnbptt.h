@@ -83,7 +83,8 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *  threads (the calling thread is one of them), each on a fixed slice of W_h:
  *    B = 1:  when 131072 < G*H*H <= n * 524288 (W_h over 512 KiB, at most 2 MiB per thread);
  *            below, passing h between the cores at every step costs what splitting saves;
- *    B > 1:  when G*H*H <= n * 524288 (at most 2 MiB per thread), with a small GEMM kernel of
+ *    B > 1:  when G*H*H <= n * 524288 (at most 2 MiB per thread) and B*G*H*H >= 1048576 (smaller
+ *            steps take about as long as the threads' meeting), with a small GEMM kernel of
  *            the library's own that reads W_h transposed, prepared once per forward call;
  *    and then also the fused element-wise pass of each step, split by rows.
  *  Other sizes, and all the hoisted GEMMs, run exactly as without a team (on the BLAS). A team
@@ -102,6 +103,14 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *      team; two threads with separate teams never interfere.
  *    - The library creates no thread and changes no thread or process setting (affinity,
  *      priority, the BLAS thread count, FP modes) by itself, with or without a team.
+ *    - The BLAS's own idle threads compete with a team's. OpenBLAS's pthreads build keeps its
+ *      threads spinning (sched_yield) for about 0.1 s after every threaded BLAS call (its
+ *      OPENBLAS_THREAD_TIMEOUT, 2^28 cycles by default), and the hoisted GEMMs are such calls;
+ *      on 2 cores, the team's two threads then often end up sharing one core. Measured there:
+ *      without a team 1x, with one 0.4-1.4x. With OPENBLAS_THREAD_TIMEOUT=4 in the environment
+ *      (OpenBLAS's threads sleep as soon as a call ends) every measured call with a team ran
+ *      0.98-2.4x as fast as without one. That setting is process-wide, so the library does not
+ *      make it; it slows BLAS-threaded per-step code elsewhere (each call must wake the threads).
  *    - Destroy a team only when no call is using it. */
 typedef struct rnnbptt_team rnnbptt_team;
 

@@ -326,10 +326,13 @@ static const float *packed_transpose(rnnbptt_team *team, int N, int K, const flo
 #define RB_HAVE_TILES 0
 #endif
 
-/* B > 1: the tiles run on a team up to the same RB_TEAM_SLICE_MAX per thread. Measured with 2
- * threads against OpenBLAS's native kernels, per whole layer call: 1.2-1.5x faster at H = 256
- * (all cells), 1.1-1.2x for LSTM and GRU at H = 512 and for tanh at H = 512 with B = 16..64,
- * 1.0x for tanh at H = 1024 (2 MiB per thread: the slices stream from L3). */
+/* B > 1: the tiles run on a team up to the same RB_TEAM_SLICE_MAX per thread, from
+ * RB_TEAM_TILE_MIN multiply-adds per step (B·G·H·H) on: below, a step's product takes about as
+ * long as the threads' meeting (tanh at B = 32, H = 64..128: no gain). Measured with 2 threads
+ * against OpenBLAS's native kernels, per whole layer call: 1.2-1.5x faster at H = 256 (all
+ * cells), 1.1-1.2x for LSTM and GRU at H = 512 and for tanh at H = 512 with B = 16..64, 1.0x for
+ * tanh at H = 1024 (2 MiB per thread: the slices stream from L3). */
+#define RB_TEAM_TILE_MIN 1048576
 
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
 {
@@ -338,7 +341,7 @@ int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
         return 0;
     if (B == 1)
         return n > RB_SMALL_GEMV_MAX && n <= threads * RB_TEAM_SLICE_MAX;
-    return RB_HAVE_TILES && n <= threads * RB_TEAM_SLICE_MAX;
+    return RB_HAVE_TILES && n <= threads * RB_TEAM_SLICE_MAX && (size_t)B * n >= RB_TEAM_TILE_MIN;
 }
 
 static int small_gemv(int B, int N, int K)

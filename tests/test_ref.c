@@ -391,12 +391,12 @@ static void run_cell(rnnbptt_cell cell)
 }
 
 /* ---- with an rnnbptt_team ------------------------------------------------------------------
- * A team splits the B = 1 products with 131072 < G·H·H <= threads · 524288 (see the header) and
- * every B > 1 product. These H put every cell just inside that B = 1 range, odd and with G·H not
- * a multiple of 16 so the parts' ranges leave ragged ends: with B > 1 the tiles of 32 columns,
- * one of 16 (GRU: 3·213 = 19·32 + 16 + 15) and the scalar columns all run, and B = 15 uses the
- * row tiles of 8, 4, 2 and 1. H > 256 runs the reduction in more than one block. The other tests'
- * small shapes run with the team too. Teams of 2 and 3 threads (3 > this machine's cores: the spin-waits must still make progress), against the same
+ * A team splits the B = 1 products with 131072 < G·H·H <= threads · 524288 and the B > 1 ones
+ * with B·G·H·H >= 1048576 (see the header). These H put every cell just inside the B = 1 range,
+ * odd and with G·H not a multiple of 16 so the parts' ranges leave ragged ends: with B = 9 and 15
+ * the tiles of 32 columns, one of 16 (GRU: 3·213 = 19·32 + 16 + 15) and the scalar columns all
+ * run, and B = 15 uses the row tiles of 8, 4, 2 and 1; B = 2 is below the B > 1 range. H > 256
+ * runs the reduction in more than one block. Teams of 2 and 3 threads (3 > this machine's cores: the spin-waits must still make progress), against the same
  * reference with the same tolerances. */
 static void test_team(void **state)
 {
@@ -421,8 +421,8 @@ static void test_team(void **state)
                                 {"team_B9_h0_NULL", 2, 9, 11, H, NULL, 0, USE_DH | USE_DHT}};
             for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++)
                 ok &= run_case(sizes[k].cell, &cs[c], 0x7EA40000u + 131u * k + 17u * c, team);
-            /* the small shapes of the other tests: at B > 1 on the team's tiles (H < 16: the
-             * scalar columns only), at B = 1 the call drops the team (W_h too small for it) */
+            /* the small shapes of the other tests: too small for the team, so each call must
+             * drop it and give the team-less results */
             for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
                 ok &= run_case(sizes[k].cell, &cases[c], 0x7EA50000u + 131u * k + 17u * c, team);
         }

@@ -17,6 +17,8 @@
 #   --impls LIST         default rnnbptt,rnnbptt-team,onednn,pytorch,numpy (rnnbptt-team: the
 #                        library with an rnnbptt_team of --threads threads; when it runs, the
 #                        ratios are taken against it, and rnnbptt's column shows the team's gain)
+#   --team-env LIST      extra environment for the rnnbptt-team processes only, as VAR=VALUE,...
+#                        (e.g. OPENBLAS_THREAD_TIMEOUT=4, which rnnbptt.h recommends with a team)
 #   --out DIR            default BUILD_DIR/peer-compare/<cell>-<as-is|native>
 #
 # Interleaving: for each round, for each point: rnnbptt, rnnbptt-team, onednn, pytorch, numpy,
@@ -38,7 +40,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GRID="100/1/128/128,100/1/512/512,1000/1/64/64,100/32/256/256,100/64/512/512,50/64/1024/1024,500/16/256/256,20/128/512/512"
 CELL=tanh POINTS=$GRID THREADS=2 ROUNDS=3 REPS=5 WARMUP=2 SECONDS_MIN=0.2 NATIVE=0
-IMPLS=rnnbptt,rnnbptt-team,onednn,pytorch,numpy OUT= BUILD=
+IMPLS=rnnbptt,rnnbptt-team,onednn,pytorch,numpy OUT= BUILD= TEAM_ENV=
 CMDLINE="$0 $*"
 
 die() { echo "compare.sh: $*" >&2; exit 2; }
@@ -53,6 +55,7 @@ while [ $# -gt 0 ]; do
     --seconds) SECONDS_MIN=$2; shift 2 ;;
     --native) NATIVE=1; shift ;;
     --impls) IMPLS=$2; shift 2 ;;
+    --team-env) TEAM_ENV=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
@@ -120,7 +123,8 @@ run_one() {
     local peak=()
     [ -z "$PEAK" ] || peak=(--peak "$PEAK")
     case $impl in
-    rnnbptt|rnnbptt-team) "${RUN[@]}" "$BENCH" --impl "$impl" "${common[@]}" ;;
+    rnnbptt) "${RUN[@]}" "$BENCH" --impl "$impl" "${common[@]}" ;;
+    rnnbptt-team) "${RUN[@]}" "${TEAM_VARS[@]}" "$BENCH" --impl "$impl" "${common[@]}" ;;
     onednn) "${RUN[@]}" OMP_NUM_THREADS="$THREADS" "$OUT/onednn_rnn" "${common[@]}" "${peak[@]}" ;;
     pytorch|numpy) "${RUN[@]}" "$PY" "$HERE/torch_rnn.py" --impl "$impl" "${common[@]}" "${peak[@]}" ;;
     esac >"$log" 2>&1 || { echo "compare.sh: $tag FAILED (see $log)" >&2; return 0; }
@@ -131,6 +135,8 @@ run_one() {
     printf 'compare.sh: round %d/%d  %-16s %-8s %10s ms\n' "$r" "$ROUNDS" "$pt" "$impl" "${ms:-?}" >&2
 }
 
+TEAM_VARS=()
+[ -z "$TEAM_ENV" ] || IFS=, read -r -a TEAM_VARS <<<"$TEAM_ENV"
 IFS=, read -r -a pts <<<"$POINTS"
 PEAK=
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -167,7 +173,7 @@ OURS=rnnbptt
     --meta "**rnnbptt vs peers: cell $CELL, $THREADS threads, $(date -u +%Y-%m-%d)**" \
     --meta "" \
     --meta "- Machine: ${cpu:-unknown CPU}, $(nproc) CPUs; $(uname -sr)" \
-    --meta "- Setting: $SETTING_TEXT" \
+    --meta "- Setting: $SETTING_TEXT${TEAM_ENV:+; rnnbptt-team processes also with $TEAM_ENV}" \
     --meta "- OpenBLAS core (openblas_get_corename() as rnnbptt-bench reports it): **${corename:-?}** (from Python under the same setting: $py_core); BLAS: ${blas_line:-?}" \
     --meta "- sgemm peak measured by rnnbptt-bench (${peak_line:-?}): ${peaks:-?}" \
     --meta "- Peers: ${versions:-none}; oneDNN runs on libgomp with OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset, libgomp default: spin, then sleep)}; PyTorch and numpy with OMP_WAIT_POLICY=PASSIVE and OPENBLAS_NUM_THREADS=$THREADS" \
