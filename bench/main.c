@@ -49,7 +49,8 @@ static void usage(FILE *f)
             "  --points LIST    explicit T/B/I/H points instead of the sweep, e.g. 100/1/128/128,...\n"
             "  --phase P        fwd, bwd or both                      (default both)\n"
             "  --impl LIST      rnnbptt,naive,perstep,rnnbptt-team    (default all four)\n"
-            "                   rnnbptt-team: the library with an rnnbptt_team, at B = 1 only\n"
+            "                   rnnbptt-team: the library with an rnnbptt_team, at the points\n"
+            "                   where the team runs (rnnbptt_team_used)\n"
             "  --baseline-limit S  run a baseline only where one rep is estimated under S seconds\n"
             "                   (default 1; 0 = always). Baselines exist for tanh and relu only.\n"
             "  --reps N         at least N timed repetitions          (default 5)\n"
@@ -227,7 +228,8 @@ static void summary(FILE *f, const bench_result *r, int n)
             c++;
         }
     if (c)
-        fprintf(f, "# rnnbptt-team is %.2fx .. %.2fx as fast as rnnbptt without a team (%d points)\n",
+        fprintf(f,
+                "# rnnbptt-team is %.2fx .. %.2fx as fast as rnnbptt without a team (%d points)\n",
                 lo, hi, c);
 }
 
@@ -236,7 +238,8 @@ int main(int argc, char **argv)
     bench_opts o = {5, 1, 0.2, 1.0, PHASE_BOTH, NULL};
     ilist Ts = {{16, 64, 256, 1024}, 4}, Bs = {{1, 32}, 2}, Hs = {{64, 128, 256, 512, 1024}, 5};
     ilist Is = {{0}, 0};
-    int cells = 1 << RNNBPTT_RNN_TANH, impls = 15, threads = 0, team_threads = 0, peak_reps = 3, npts = 0;
+    int cells = 1 << RNNBPTT_RNN_TANH, impls = 15, threads = 0, team_threads = 0, peak_reps = 3;
+    int npts = 0;
     const char *csv = NULL, *json = NULL, *plot = NULL, *points = NULL;
     static const char *const cell_names[] = {"tanh", "relu", "lstm", "gru"};
     static const char *const impl_names[] = {"rnnbptt", "naive", "perstep", "rnnbptt-team"};
@@ -354,7 +357,8 @@ int main(int argc, char **argv)
 
     print_header(stdout);
     if (o.team)
-        printf("# team      rnnbptt-team: an rnnbptt_team of %d threads (the B = 1 points)\n",
+        printf("# team      rnnbptt-team: an rnnbptt_team of %d threads, at the points where "
+               "rnnbptt_team_used says it runs\n",
                team_threads);
     if (tty)
         fprintf(stderr, "measuring the sgemm peak, the read bandwidth; checking the baselines ...");

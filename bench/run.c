@@ -147,8 +147,10 @@ int run_wanted(bench_bufs *bb, const bench_point *p, bench_impl m, const bench_o
 {
     if (m == IMPL_RNNBPTT)
         return 1;
-    if (m == IMPL_TEAM)
-        return o->team != NULL;
+    if (m == IMPL_TEAM) { /* only where the team runs: elsewhere it is rnnbptt's very code */
+        const rnnbptt_layer L = {p->cell, p->I, p->H, o->team};
+        return rnnbptt_team_used(&L, p->B);
+    }
     if (p->cell != RNNBPTT_RNN_TANH && p->cell != RNNBPTT_RNN_RELU)
         return 0;
     if (o->baseline_limit <= 0.0)

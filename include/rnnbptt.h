@@ -184,6 +184,11 @@ RNNBPTT_API size_t rnnbptt_reserve_count(const rnnbptt_layer *L, int T, int B);
  *  0 for invalid arguments (or on size overflow). */
 RNNBPTT_API size_t rnnbptt_workspace_count(const rnnbptt_layer *L, int T, int B);
 
+/** 1 if calls on layer L with batch B run their per-step work on L->team (whenever no other call
+ *  holds it), 0 if they run as without a team: L->team NULL or a 1-thread team, sizes outside
+ *  the ranges of rnnbptt_team, or invalid arguments. */
+RNNBPTT_API int rnnbptt_team_used(const rnnbptt_layer *L, int B);
+
 /**
  * Forward pass of one recurrent layer over T steps.
  *   params   [param_count]      read

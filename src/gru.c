@@ -69,6 +69,8 @@ void rb_gru_forward(const rb_fwd_args *a)
 
     /* A[:, 0:3H] (TB × 3H) = X · W_xᵀ + b_x: all gates of all steps, one GEMM */
     rb_project(d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, W4);
+    /* with a team at B > 1, W_hᵀ for its kernel, made once here (NULL: run without it) */
+    rnnbptt_team *team = rb_step_fwd_prepare(d->team, B, H, GH, a->p.Wh);
     for (int t = 0; t < T; t++) {
         float *At = A + (size_t)t * BW, *ht = a->h + (size_t)t * BH;
         const float *hp = t ? ht - BH : a->h0;
@@ -76,9 +78,9 @@ void rb_gru_forward(const rb_fwd_args *a)
         for (int b = 0; b < B; b++)
             memcpy(S + (size_t)b * GH, a->p.bh, (size_t)GH * sizeof(float));
         if (hp)
-            rb_step_fwd(d->team, B, H, GH, hp, a->p.Wh, 1.0f, S);
+            rb_step_fwd(team, B, H, GH, hp, a->p.Wh, 1.0f, S);
         gates_ctx c = {a, t, At, S, hp, ht};
-        rb_team_rows(d->team, B, gates_rows, &c);
+        rb_team_rows(team, B, gates_rows, &c);
     }
 }
 

@@ -65,10 +65,9 @@ rnnbptt_team *rb_team_acquire(rnnbptt_team *tm);  /* tm if it was free (now held
 void rb_team_release(rnnbptt_team *tm);           /* park and free a held team; NULL: no-op */
 int rb_team_threads(const rnnbptt_team *tm);      /* n; 1 for NULL */
 void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg); /* all parts, returns when done */
-/* A team's buffer for W_h transposed, which the B > 1 forward products read (recur.c fills it at
- * the first step of a call; rb_team_acquire forgets it, since the weights may have changed). */
+/* A team's buffer for W_h transposed, which the B > 1 forward products read (filled before each
+ * forward's time loop by rb_step_fwd_prepare). */
 typedef struct {
-    const float *src; /* the W it holds the transpose of, or NULL */
     float *buf;
     size_t cap;       /* floats allocated */
 } rb_pack;
@@ -115,8 +114,14 @@ void rb_project(int M, int K, int N, const float *X, const float *W, const float
  * every rb_step_* and rb_team_rows of a call with d->team set runs on it. */
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n_wh);
 
-/* out (B, N) (+)= hprev (B, K) · Wᵀ (K, N): with a team (held, and useful for these sizes) split
- * over it; else one sgemm, or at B = 1 one sgemv or our own single-threaded loop. beta is 0 or 1. */
+/* Before a forward's time loop: the team its steps use, after making W_hᵀ in the team's buffer
+ * when B > 1 (the tiles read it); NULL when team is NULL or that buffer cannot be allocated (the
+ * forward then runs without the team). W is W_h (N, K). */
+rnnbptt_team *rb_step_fwd_prepare(rnnbptt_team *team, int B, int K, int N, const float *W);
+
+/* out (B, N) (+)= hprev (B, K) · Wᵀ (K, N): with a team (held, useful for these sizes and, at
+ * B > 1, prepared) split over it; else one sgemm, or at B = 1 one sgemv or our own
+ * single-threaded loop. beta is 0 or 1. */
 void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, const float *W,
                  float beta, float *out);
 

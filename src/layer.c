@@ -33,6 +33,13 @@ static rnnbptt_team *acquire_team(rnnbptt_team *team, const rb_dims *d)
     return tm;
 }
 
+int rnnbptt_team_used(const rnnbptt_layer *L, int B)
+{
+    rb_dims d;
+    return rb_dims_init(&d, L, 1, B) && L->team &&
+           rb_team_useful(L->team, B, (size_t)d.GH * (size_t)d.H);
+}
+
 rnnbptt_status rnnbptt_forward(const rnnbptt_layer *L, const float *params, int T, int B,
                                const int *lengths, const float *x, const float *h0, const float *c0,
                                float *h, float *hT, float *cT, float *reserve)

@@ -143,15 +143,16 @@ typedef struct {
     float *y;
 } rb_gemv_job;
 
-static int part_start(int n, int part, int nparts)
+/* Where part `part` of nparts starts in 0..n: a multiple of align (a power of 2); n at the end. */
+static int part_start(int n, int part, int nparts, int align)
 {
-    return part >= nparts ? n : (int)((long long)n * part / nparts) & ~15;
+    return part >= nparts ? n : (int)((long long)n * part / nparts) & -align;
 }
 
 static void gemv_n_part(void *arg, int part, int nparts)
 {
     const rb_gemv_job *j = arg;
-    const int n0 = part_start(j->N, part, nparts), n1 = part_start(j->N, part + 1, nparts);
+    const int n0 = part_start(j->N, part, nparts, 16), n1 = part_start(j->N, part + 1, nparts, 16);
     if (n1 > n0)
         small_gemv_n(n1 - n0, j->K, j->W + (size_t)n0 * j->K, j->v, j->beta, j->y + n0);
 }
@@ -159,7 +160,7 @@ static void gemv_n_part(void *arg, int part, int nparts)
 static void gemv_t_part(void *arg, int part, int nparts)
 {
     const rb_gemv_job *j = arg;
-    const int k0 = part_start(j->K, part, nparts), k1 = part_start(j->K, part + 1, nparts);
+    const int k0 = part_start(j->K, part, nparts, 16), k1 = part_start(j->K, part + 1, nparts, 16);
     if (k1 > k0)
         small_gemv_t(j->N, k1 - k0, j->K, j->W + k0, j->v, j->beta, j->y + k0);
 }
@@ -269,16 +270,11 @@ typedef struct {
     float *C;
 } rb_gemm_job;
 
-/* Column ranges in multiples of 32: every thread works on whole tiles. */
-static int part_start32(int n, int part, int nparts)
-{
-    return part >= nparts ? n : (int)((long long)n * part / nparts) & ~31;
-}
-
 static void gemm_part(void *arg, int part, int nparts)
 {
     const rb_gemm_job *j = arg;
-    const int j0 = part_start32(j->N, part, nparts), j1 = part_start32(j->N, part + 1, nparts);
+    /* column ranges in multiples of 32: every thread works on whole tiles */
+    const int j0 = part_start(j->N, part, nparts, 32), j1 = part_start(j->N, part + 1, nparts, 32);
     if (j1 > j0)
         gemm_cols(j->M, j->R, j0, j1, j->A, j->R, j->Bm, j->N, j->beta, j->C, j->N);
 }
@@ -293,7 +289,7 @@ typedef struct {
 static void transpose_part(void *arg, int part, int nparts)
 {
     const rb_transpose_job *j = arg;
-    const int k0 = part_start(j->K, part, nparts), k1 = part_start(j->K, part + 1, nparts);
+    const int k0 = part_start(j->K, part, nparts, 16), k1 = part_start(j->K, part + 1, nparts, 16);
     for (int n0 = 0; n0 < j->N; n0 += 16) {
         const int n1 = j->N - n0 < 16 ? j->N : n0 + 16;
         for (int k = k0; k < k1; k++)
@@ -302,29 +298,32 @@ static void transpose_part(void *arg, int part, int nparts)
     }
 }
 
-/* W (N, K) transposed in the team's buffer, made at the first step of a call; NULL when the
- * buffer cannot be allocated (the caller then uses sgemm). */
-static const float *packed_transpose(rnnbptt_team *team, int N, int K, const float *W)
+#else
+#define RB_HAVE_TILES 0
+#endif
+
+rnnbptt_team *rb_step_fwd_prepare(rnnbptt_team *team, int B, int K, int N, const float *W)
 {
+    if (!team || B == 1)
+        return team;
+#if RB_HAVE_TILES
     rb_pack *pk = rb_team_pack(team);
-    if (pk->src == W)
-        return pk->buf;
     const size_t n = (size_t)N * (size_t)K;
-    if (pk->cap < n) {
+    if (pk->cap < n) { /* the team keeps the buffer across calls: allocated at first use only */
         free(pk->buf);
         pk->buf = malloc(n * sizeof(float));
         pk->cap = pk->buf ? n : 0;
         if (!pk->buf)
             return NULL;
     }
-    rb_transpose_job j = {N, K, W, pk->buf};
+    rb_transpose_job j = {N, K, W, pk->buf}; /* W_hᵀ (K, N) = W_h (N, K)ᵀ */
     rb_team_run(team, transpose_part, &j);
-    pk->src = W;
-    return pk->buf;
-}
+    return team;
 #else
-#define RB_HAVE_TILES 0
+    (void)K, (void)N, (void)W;
+    return NULL;
 #endif
+}
 
 /* B > 1: the tiles run on a team up to the same RB_TEAM_SLICE_MAX per thread, from
  * RB_TEAM_TILE_MIN multiply-adds per step (B·G·H·H) on: below, a step's product takes about as
@@ -360,13 +359,10 @@ void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, co
             return;
         }
 #if RB_HAVE_TILES
-        const float *WT = packed_transpose(team, N, K, W);
-        if (WT) { /* out = H_prev · W_hᵀ   (B × K) · (K × N) */
-            rb_gemm_job j = {B, K, N, hprev, WT, beta, out};
-            rb_team_run(team, gemm_part, &j);
-            return;
-        }
-        rb_team_park(team); /* no memory for W_hᵀ: this step on the BLAS's threads */
+        /* out = H_prev · W_hᵀ   (B × K) · (K × N), W_hᵀ made by rb_step_fwd_prepare */
+        rb_gemm_job j = {B, K, N, hprev, rb_team_pack(team)->buf, beta, out};
+        rb_team_run(team, gemm_part, &j);
+        return;
 #endif
     }
     if (small_gemv(B, N, K)) {

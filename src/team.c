@@ -168,10 +168,7 @@ int rb_team_valid(const rnnbptt_team *tm) { return tm && tm->magic == RB_TEAM_MA
 
 rnnbptt_team *rb_team_acquire(rnnbptt_team *tm)
 {
-    if (!tm || atomic_flag_test_and_set(&tm->busy))
-        return NULL;
-    tm->pack.src = NULL; /* the caller may have changed its weights since the last call */
-    return tm;
+    return tm && !atomic_flag_test_and_set(&tm->busy) ? tm : NULL;
 }
 
 rb_pack *rb_team_pack(rnnbptt_team *tm) { return &tm->pack; }

@@ -91,9 +91,11 @@ static void layer_calls_reject_bad_arguments(void **state)
     (void)state;
     for (size_t c = 0; c < sizeof CELLS / sizeof CELLS[0]; c++) {
         const rnnbptt_layer L = {CELLS[c], I, H, NULL};
-        const rnnbptt_layer bad[] = {{CELLS[c], 0, H, NULL},  {CELLS[c], -1, H, NULL},      {CELLS[c], I, 0, NULL},
-                                     {CELLS[c], I, -5, NULL}, {(rnnbptt_cell)99, I, H, NULL}, {CELLS[c], I, INT_MAX, NULL},
-                                     {CELLS[c], INT_MAX, INT_MAX / 2, NULL}};
+        const rnnbptt_layer bad[] = {
+            {CELLS[c], 0, H, NULL},         {CELLS[c], -1, H, NULL},
+            {CELLS[c], I, 0, NULL},         {CELLS[c], I, -5, NULL},
+            {(rnnbptt_cell)99, I, H, NULL}, {CELLS[c], I, INT_MAX, NULL},
+            {CELLS[c], INT_MAX, INT_MAX / 2, NULL}};
         const int bad_len[][B] = {{0, 3}, {2, 4}, {-1, 1}, {INT_MIN, 2}};
         for (int work = 0; work < 2; work++) {
             EXPECT_EINVAL_UNTOUCHED(fwd(NULL, T, B, NULL, 0));
@@ -135,7 +137,9 @@ static void layer_calls_reject_bad_arguments(void **state)
 static void counts_are_zero_for_bad_arguments(void **state)
 {
     (void)state;
-    const rnnbptt_layer bad[] = {{RNNBPTT_LSTM, 0, 4, NULL}, {RNNBPTT_GRU, 3, 0, NULL}, {(rnnbptt_cell)-1, 3, 4, NULL},
+    const rnnbptt_layer bad[] = {{RNNBPTT_LSTM, 0, 4, NULL},
+                                 {RNNBPTT_GRU, 3, 0, NULL},
+                                 {(rnnbptt_cell)-1, 3, 4, NULL},
                                  {RNNBPTT_LSTM, 3, INT_MAX / 2, NULL}};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         assert_int_equal(rnnbptt_param_count(&bad[k]), 0);
@@ -275,6 +279,16 @@ static void teams_reject_bad_arguments(void **state)
     assert_int_equal(rnnbptt_team_create(1, &team), RNNBPTT_OK);
     const rnnbptt_layer L = {RNNBPTT_LSTM, I, H, team};
     assert_int_equal(fwd(&L, T, B, NULL, 0), RNNBPTT_OK);
+    const rnnbptt_layer big = {RNNBPTT_LSTM, I, 256, team}, no_team = {RNNBPTT_LSTM, I, 256, NULL};
+    assert_int_equal(rnnbptt_team_used(&big, 32), 0); /* 1 thread: never */
+    rnnbptt_team_destroy(team);
+    assert_int_equal(rnnbptt_team_create(2, &team), RNNBPTT_OK);
+    const rnnbptt_layer big2 = {RNNBPTT_LSTM, I, 256, team}, bad_b = {RNNBPTT_LSTM, 0, 256, team};
+    assert_int_equal(rnnbptt_team_used(&big2, 32), 1);
+    assert_int_equal(rnnbptt_team_used(&big2, 0), 0);
+    assert_int_equal(rnnbptt_team_used(&bad_b, 32), 0);
+    assert_int_equal(rnnbptt_team_used(&no_team, 32), 0);
+    assert_int_equal(rnnbptt_team_used(NULL, 32), 0);
     rnnbptt_team_destroy(team);
 }
 

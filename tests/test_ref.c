@@ -396,8 +396,9 @@ static void run_cell(rnnbptt_cell cell)
  * odd and with G·H not a multiple of 16 so the parts' ranges leave ragged ends: with B = 9 and 15
  * the tiles of 32 columns, one of 16 (GRU: 3·213 = 19·32 + 16 + 15) and the scalar columns all
  * run, and B = 15 uses the row tiles of 8, 4, 2 and 1; B = 2 is below the B > 1 range. H > 256
- * runs the reduction in more than one block. Teams of 2 and 3 threads (3 > this machine's cores: the spin-waits must still make progress), against the same
- * reference with the same tolerances. */
+ * runs the reduction in more than one block. Teams of 2 and 3 threads (3 > this machine's cores:
+ * the spin-waits must still make progress), against the same reference with the same
+ * tolerances. */
 static void test_team(void **state)
 {
     (void)state;
@@ -419,12 +420,20 @@ static void test_team(void **state)
                                 {"team_B2", 3, 2, 7, H, NULL, 1, USE_ALL},
                                 {"team_B15", 3, 15, 5, H, NULL, 1, USE_ALL},
                                 {"team_B9_h0_NULL", 2, 9, 11, H, NULL, 0, USE_DH | USE_DHT}};
-            for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++)
+            for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
+                const rnnbptt_layer L = {sizes[k].cell, cs[c].I, H, team};
+                ok &= expect(rnnbptt_team_used(&L, cs[c].B) == (cs[c].B != 2), cs[c].name,
+                             "rnnbptt_team_used disagrees with the header's sizes");
                 ok &= run_case(sizes[k].cell, &cs[c], 0x7EA40000u + 131u * k + 17u * c, team);
+            }
             /* the small shapes of the other tests: too small for the team, so each call must
              * drop it and give the team-less results */
-            for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+            for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+                const rnnbptt_layer L = {sizes[k].cell, cases[c].I, cases[c].H, team};
+                ok &= expect(!rnnbptt_team_used(&L, cases[c].B), cases[c].name,
+                             "rnnbptt_team_used says a small shape runs on the team");
                 ok &= run_case(sizes[k].cell, &cases[c], 0x7EA50000u + 131u * k + 17u * c, team);
+            }
         }
         rnnbptt_team_destroy(team);
     }
