@@ -106,11 +106,12 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *    - The BLAS's own idle threads compete with a team's. OpenBLAS's pthreads build keeps its
  *      threads spinning (sched_yield) for about 0.1 s after every threaded BLAS call (its
  *      OPENBLAS_THREAD_TIMEOUT, 2^28 cycles by default), and the hoisted GEMMs are such calls;
- *      on 2 cores, the team's two threads then often end up sharing one core. Measured there:
- *      without a team 1x, with one 0.4-1.4x. With OPENBLAS_THREAD_TIMEOUT=4 in the environment
- *      (OpenBLAS's threads sleep as soon as a call ends) every measured call with a team ran
- *      0.98-2.4x as fast as without one. That setting is process-wide, so the library does not
- *      make it; it slows BLAS-threaded per-step code elsewhere (each call must wake the threads).
+ *      on 2 cores, the team's two threads then often end up sharing one core, and calls with a
+ *      team measured 0.4-1.4x as fast as without one. With OPENBLAS_THREAD_TIMEOUT=4 in the
+ *      environment (OpenBLAS's threads sleep as soon as a call ends) they measured 1.0-1.4x,
+ *      except 0.8x for short sequences at B = 1 (T = 16, H = 512: waking the team costs tens of
+ *      µs per call). That setting is process-wide, so the library does not make it; it slows
+ *      BLAS-threaded per-step code elsewhere (each BLAS call must then wake its threads).
  *    - Destroy a team only when no call is using it. */
 typedef struct rnnbptt_team rnnbptt_team;
 
