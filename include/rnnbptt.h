@@ -79,39 +79,34 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *  every step, so its slice of W_h stays in its core's own cache for the whole time loop, and
  *  the threads meet between steps in about 0.1 µs.
  *
- *  What it does: when a layer's `team` is set, each step's W_h product runs on the team's n
- *  threads (the calling thread is one of them), each on a fixed slice of W_h:
- *    B = 1:  when 131072 < G*H*H <= n * 524288 (W_h over 512 KiB, at most 2 MiB per thread);
- *            below, passing h between the cores at every step costs what splitting saves;
- *    B > 1:  when G*H*H <= n * 524288 (at most 2 MiB per thread) and B*G*H*H >= 1048576 (smaller
- *            steps take about as long as the threads' meeting), with a small GEMM kernel of
- *            the library's own that reads W_h transposed, prepared once per forward call;
- *    and then also the fused element-wise pass of each step, split by rows.
- *  Other sizes, and all the hoisted GEMMs, run exactly as without a team (on the BLAS). A team
- *  keeps a buffer of G*H*H floats for the transposed W_h, allocated at first use and freed by
- *  rnnbptt_team_destroy (if it cannot be allocated, that forward runs without the team).
- *  Results differ from the team-less call only by float rounding (sums in another order); for a
- *  given team size or none, results are deterministic.
+ *  What it does: when a layer's `team` is set and the sizes suit it (rnnbptt_team_used), the
+ *  whole call runs on the team's n threads (the calling thread is one of them):
+ *    - each step's W_h product, every thread on a fixed slice of W_h: at B = 1 a matrix-vector
+ *      product, when 131072 < G*H*H <= n * 524288 (W_h over 512 KiB, at most 2 MiB per thread);
+ *      at B > 1 a small GEMM kernel of the library's own, when G*H*H <= n * 524288 and
+ *      B*G*H*H >= 1048576 (smaller steps take about as long as the threads' meeting);
+ *    - each step's fused element-wise pass, split by rows;
+ *    - the hoisted GEMMs (input projection, dW_x, dW_h, dx) on the same kernel, so that such a
+ *      call makes no BLAS call at all. OpenBLAS's pthreads build keeps its threads spinning for
+ *      about 0.1 s after each threaded call, and on 2 cores those took a core from the team's
+ *      threads: with the hoisted GEMMs on OpenBLAS, calls with a team measured 0.4-1.4x as fast
+ *      as without one.
+ *  Other sizes run exactly as without a team. For its kernel a team keeps a buffer of
+ *  G*H*(I+H) floats (W_x and W_h transposed, made at the start of each forward call), allocated
+ *  at first use and freed by rnnbptt_team_destroy; if it cannot be allocated, that forward runs
+ *  without the team. Results differ from the team-less call only by float rounding (sums in
+ *  another order); for a given team size or none, results are deterministic.
  *
  *  Costs and rules, all explicit:
- *    - rnnbptt_team_create starts threads-1 threads. During a call's time loop they busy-wait
- *      between steps (the steps are microseconds apart); after the loop they sleep, so outside
- *      rnnbptt calls, and while the hoisted GEMMs run on the BLAS's threads, it uses no CPU.
- *      Choose threads <= the cores you give the library (more oversubscribes them).
+ *    - rnnbptt_team_create starts threads-1 threads. During a call they busy-wait between jobs
+ *      (the steps are microseconds apart); at the end of each call they sleep, so outside
+ *      rnnbptt calls a team uses no CPU. Choose threads <= the cores you give the library (more
+ *      oversubscribes them).
  *    - A team serves one call at a time. A call that finds its team busy (another thread is using
  *      it) runs without it: correct, just not parallel. Give each application thread its own
  *      team; two threads with separate teams never interfere.
  *    - The library creates no thread and changes no thread or process setting (affinity,
  *      priority, the BLAS thread count, FP modes) by itself, with or without a team.
- *    - The BLAS's own idle threads compete with a team's. OpenBLAS's pthreads build keeps its
- *      threads spinning (sched_yield) for about 0.1 s after every threaded BLAS call (its
- *      OPENBLAS_THREAD_TIMEOUT, 2^28 cycles by default), and the hoisted GEMMs are such calls;
- *      on 2 cores, the team's two threads then often end up sharing one core, and calls with a
- *      team measured 0.4-1.4x as fast as without one. With OPENBLAS_THREAD_TIMEOUT=4 in the
- *      environment (OpenBLAS's threads sleep as soon as a call ends) they measured 1.0-1.4x,
- *      except 0.8x for short sequences at B = 1 (T = 16, H = 512: waking the team costs tens of
- *      µs per call). That setting is process-wide, so the library does not make it; it slows
- *      BLAS-threaded per-step code elsewhere (each BLAS call must then wake its threads).
  *    - Destroy a team only when no call is using it. */
 typedef struct rnnbptt_team rnnbptt_team;
 

@@ -15,7 +15,7 @@ rnnbptt_status rnnbptt_dense_forward(int N, int in, int out, const float *W, con
 {
     RETURN_IF(!dense_dims_ok(N, in, out) || !W || !x || !y, RNNBPTT_EINVAL);
     /* y = x · Wᵀ + b   (N × in) · (in × out) */
-    rb_project(N, in, out, x, W, b, y, out);
+    rb_project(NULL, N, in, out, x, W, b, y, out);
     return RNNBPTT_OK;
 }
 

@@ -67,10 +67,10 @@ void rb_gru_forward(const rb_fwd_args *a)
     const size_t BH = (size_t)B * H, BW = (size_t)B * W4;
     float *A = a->reserve, *S = a->reserve + (size_t)d->TB * W4;
 
+    /* with a team: W_xᵀ (and W_hᵀ) for its GEMM kernel, made once here (NULL: run without) */
+    rnnbptt_team *team = rb_fwd_prepare(d->team, d, a->p.Wx, a->p.Wh);
     /* A[:, 0:3H] (TB × 3H) = X · W_xᵀ + b_x: all gates of all steps, one GEMM */
-    rb_project(d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, W4);
-    /* with a team at B > 1, W_hᵀ for its kernel, made once here (NULL: run without it) */
-    rnnbptt_team *team = rb_step_fwd_prepare(d->team, B, H, GH, a->p.Wh);
+    rb_project(team, d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, W4);
     for (int t = 0; t < T; t++) {
         float *At = A + (size_t)t * BW, *ht = a->h + (size_t)t * BH;
         const float *hp = t ? ht - BH : a->h0;
@@ -159,6 +159,5 @@ void rb_gru_backward(const rb_bwd_args *a)
     }
     if (a->dh0)
         memcpy(a->dh0, dhn, BH * sizeof(float));
-    rb_team_park(d->team); /* before the BLAS threads run the GEMMs below */
     rb_weight_grads(d, a->x, a->h0, a->h, dX, dHg, a->p.Wx, &a->g, a->dx);
 }

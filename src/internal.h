@@ -62,14 +62,15 @@ int rb_lengths_ok(const int *lengths, int T, int B);
 typedef void (*rb_job_fn)(void *arg, int part, int nparts);
 int rb_team_valid(const rnnbptt_team *tm);        /* 1 if tm is a live team */
 rnnbptt_team *rb_team_acquire(rnnbptt_team *tm);  /* tm if it was free (now held), else NULL */
-void rb_team_release(rnnbptt_team *tm);           /* park and free a held team; NULL: no-op */
+void rb_team_release(rnnbptt_team *tm); /* put its workers to sleep, free it; NULL: no-op */
 int rb_team_threads(const rnnbptt_team *tm);      /* n; 1 for NULL */
 void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg); /* all parts, returns when done */
 /* A team's buffer for W_h transposed, which the B > 1 forward products read (filled before each
  * forward's time loop by rb_step_fwd_prepare). */
 typedef struct {
     float *buf;
-    size_t cap;       /* floats allocated */
+    size_t cap;           /* floats allocated */
+    const float *wxt, *wht; /* W_xᵀ (I, G·H) and W_hᵀ (H, G·H) in buf (wht NULL at B = 1) */
 } rb_pack;
 rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
 /* fn(ctx, b0, b1) over the rows 0..B-1: split into one contiguous range per thread when the call
@@ -77,9 +78,6 @@ rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
  * element-wise passes, whose rows are independent. */
 typedef void (*rb_rows_fn)(void *ctx, int b0, int b1);
 void rb_team_rows(rnnbptt_team *tm, int B, rb_rows_fn fn, void *ctx);
-/* Put the workers to sleep until the next job: called after every time loop, before the BLAS's
- * threads run the hoisted GEMMs. NULL or a 1-thread team: no-op. */
-void rb_team_park(rnnbptt_team *tm);
 
 /* ---- recur.c: the pieces every cell shares (the BLAS calls live here) ---- */
 
@@ -105,19 +103,20 @@ static inline int rb_last(const int *lengths, int T, int b, int t)
 }
 
 /* out (M, N), rows ldo apart, = X (M, K) · Wᵀ (K, N) + bias (bias NULL = none): the hoisted input
- * projection of all T*B rows, one GEMM. */
-void rb_project(int M, int K, int N, const float *X, const float *W, const float *bias, float *out,
-                int ldo);
+ * projection of all T*B rows, one GEMM (on the team when team is set: rb_fwd_prepare first). */
+void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const float *W,
+                const float *bias, float *out, int ldo);
 
 /* 1 if a layer call with batch B and W_h of n_wh floats runs its per-step products on team (see
  * rnnbptt_team in the header for the sizes); the entry points drop the team otherwise, so that
  * every rb_step_* and rb_team_rows of a call with d->team set runs on it. */
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n_wh);
 
-/* Before a forward's time loop: the team its steps use, after making W_hᵀ in the team's buffer
- * when B > 1 (the tiles read it); NULL when team is NULL or that buffer cannot be allocated (the
- * forward then runs without the team). W is W_h (N, K). */
-rnnbptt_team *rb_step_fwd_prepare(rnnbptt_team *team, int B, int K, int N, const float *W);
+/* Before a forward's projection: the team the forward uses, after making W_xᵀ (and at B > 1
+ * W_hᵀ) in the team's buffer for the team's GEMM kernel; NULL when team is NULL or that buffer
+ * cannot be allocated (the forward then runs without the team). */
+rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
+                             const float *Wh);
 
 /* out (B, N) (+)= hprev (B, K) · Wᵀ (K, N): with a team (held, useful for these sizes and, at
  * B > 1, prepared) split over it; else one sgemm, or at B = 1 one sgemv or our own
@@ -135,7 +134,8 @@ void rb_colsum_add(int M, int N, const float *A, int lda, float *sum);
 /* After the time loop, with dG (T,B,G*H) the pre-activation gradients of all steps on the input
  * side and dGh those on the recurrent side (the same buffer except for GRU):
  *   dWx += dGᵀ X   dWh += dGh_{2..T}ᵀ H_{1..T-1} + dGh_1ᵀ h0   db += Σ dG   dbh += Σ dGh (if dbh)
- *   dx = dG Wx (if dx).  Each is one BLAS call over all T*B rows. */
+ *   dx = dG Wx (if dx).  Each is one GEMM over all T*B rows: the BLAS's, or with d->team the
+ *   team's kernel. */
 void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const float *h,
                      const float *dG, const float *dGh, const float *Wx, const rb_grads *g,
                      float *dx);

@@ -69,10 +69,10 @@ void rb_lstm_forward(const rb_fwd_args *a)
     const size_t BH = (size_t)B * H, BGH = (size_t)B * GH;
     float *A = a->reserve, *C = a->reserve + (size_t)d->TB * GH;
 
+    /* with a team: W_xᵀ (and W_hᵀ) for its GEMM kernel, made once here (NULL: run without) */
+    rnnbptt_team *team = rb_fwd_prepare(d->team, d, a->p.Wx, a->p.Wh);
     /* A (TB × 4H) = X · W_xᵀ + b: all gates of all steps, one GEMM */
-    rb_project(d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, GH);
-    /* with a team at B > 1, W_hᵀ for its kernel, made once here (NULL: run without it) */
-    rnnbptt_team *team = rb_step_fwd_prepare(d->team, B, H, GH, a->p.Wh);
+    rb_project(team, d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, GH);
     for (int t = 0; t < T; t++) {
         float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH, *ht = a->h + (size_t)t * BH;
         const float *hp = t ? ht - BH : a->h0, *cp = t ? Ct - BH : a->c0;
@@ -161,6 +161,5 @@ void rb_lstm_backward(const rb_bwd_args *a)
         memcpy(a->dh0, dhn, BH * sizeof(float));
     if (a->dc0)
         memcpy(a->dc0, dcn, BH * sizeof(float));
-    rb_team_park(d->team); /* before the BLAS threads run the GEMMs below */
     rb_weight_grads(d, a->x, a->h0, a->h, dA, dA, a->p.Wx, &a->g, a->dx);
 }

@@ -26,17 +26,6 @@ void rb_carve_grads(const rb_dims *d, float *dparams, rb_grads *g)
     g->bh = d->cell == RNNBPTT_GRU ? g->bx + GH : NULL;
 }
 
-void rb_project(int M, int K, int N, const float *X, const float *W, const float *bias, float *out,
-                int ldo)
-{
-    if (bias)
-        for (int r = 0; r < M; r++)
-            memcpy(out + (size_t)r * ldo, bias, (size_t)N * sizeof(float));
-    /* out = X · Wᵀ (+ bias)   (M × K) · (K × N) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, X, K, W, K,
-                bias ? 1.0f : 0.0f, out, ldo);
-}
-
 /* At B = 1, products of RB_SMALL_GEMV_MIN..RB_SMALL_GEMV_MAX matrix elements run single-threaded
  * here instead of in cblas_sgemv: OpenBLAS 0.3.21 splits an sgemv over its threads from 9216
  * elements on, and at these sizes waking the second thread costs more than the product
@@ -165,15 +154,19 @@ static void gemv_t_part(void *arg, int part, int nparts)
         small_gemv_t(j->N, k1 - k0, j->K, j->W + k0, j->v, j->beta, j->y + k0);
 }
 
-/* ---- B > 1 on a team: a small GEMM of our own, each thread on a fixed slice of columns ----
+/* ---- on a team: a GEMM kernel of our own, each thread on a fixed range of C's columns ----
  *
- * C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1), all row-major. Forward: A = h_{t-1}
- * (B, H), Bm = W_hᵀ (H, G·H), packed once per call; backward: A = Δ_t (B, G·H), Bm = W_h itself
- * (G·H, H). Why not sgemm: OpenBLAS re-packs W_h at every call and hands the work to its threads
- * afresh, which at these shapes (M = B rows only) costs as much as the arithmetic; here W_h is
- * packed once per call and each thread's slice stays in its own L2. Measured on one core
- * (Zen 5, x86-64-v4 clone): 272-283 GFLOP/s at M = 16..128, H = 256..512, where OpenBLAS's
- * sgemm gives 139-232 on one thread and 138-320 on two.
+ * C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1), Bm and C row-major, A any strides.
+ * The per-step products at B > 1 — forward A = h_{t-1} (B, H), Bm = W_hᵀ (H, G·H), made once
+ * per call; backward A = Δ_t (B, G·H), Bm = W_h itself — and, in a call on a team, the hoisted
+ * GEMMs too. Why not sgemm for the steps: OpenBLAS re-packs W_h at every call and hands the work
+ * to its threads afresh, which at these shapes (M = B rows only) costs as much as the
+ * arithmetic; here each thread's slice of W_hᵀ stays in its own L2. Measured on one core (Zen 5,
+ * x86-64-v4 clone): 272-283 GFLOP/s at M = 16..128, H = 256..512, where OpenBLAS's sgemm gives
+ * 139-232 on one thread and 138-320 on two. Why the hoisted GEMMs too: then a call on a team
+ * makes no BLAS call, and OpenBLAS's threads, which spin for ~0.1 s after each threaded call,
+ * never compete with the team's (see rnnbptt_team in the header). At the largest shapes this
+ * kernel is ~5% slower than OpenBLAS's native AVX-512 sgemm and ~2x faster than its AVX2 one.
  * Tiles of RB_MR rows × 32 columns (two 16-float vectors) keep 16 accumulators in registers; the
  * reduction runs in blocks of RB_KC rows of Bm, so a tile's 32 KiB block of Bm stays in L1 while
  * every row tile of A passes over it. GCC/Clang vector extensions: other compilers never take
@@ -188,9 +181,22 @@ typedef float rb_v16 __attribute__((vector_size(64)));
  * vector-typed function return (whose ABI would differ between the clones). */
 #define RB_LOAD16(v, p) memcpy(&(v), (p), sizeof(rb_v16))
 
+/* A general operand A (M, R): element (m, r) at p[m·sm + r·sr], so that A may be a row-major
+ * matrix (sm = its row length, sr = 1) or the transpose of one (sm = 1, sr = its row length). */
+typedef struct {
+    const float *p;
+    size_t sm, sr;
+} rb_opa;
+
+static inline rb_opa rb_opa_at(rb_opa A, size_t m, size_t r)
+{
+    A.p += m * A.sm + r * A.sr;
+    return A;
+}
+
 /* One tile: C (MR rows, 16·NV columns) (+)= A (MR, R) · Bm (R, 16·NV). */
-RB_ROW void gemm_tile(const int MR, const int NV, int R, const float *A, int lda, const float *Bm,
-                      int ldb, int accumulate, float *C, int ldc)
+RB_ROW void gemm_tile(const int MR, const int NV, int R, rb_opa A, const float *Bm, int ldb,
+                      int accumulate, float *C, int ldc)
 {
     rb_v16 acc[RB_MR][2];
     for (int m = 0; m < MR; m++)
@@ -201,7 +207,7 @@ RB_ROW void gemm_tile(const int MR, const int NV, int R, const float *A, int lda
         for (int v = 0; v < NV; v++)
             RB_LOAD16(b[v], Bm + (size_t)r * ldb + 16 * v);
         for (int m = 0; m < MR; m++) {
-            const float a = A[(size_t)m * lda + r];
+            const float a = A.p[(size_t)m * A.sm + (size_t)r * A.sr];
             for (int v = 0; v < NV; v++)
                 acc[m][v] += a * b[v];
         }
@@ -219,55 +225,62 @@ RB_ROW void gemm_tile(const int MR, const int NV, int R, const float *A, int lda
         }
 }
 
-/* All rows of one column strip of 16·NV columns: row tiles of 8, then 4, 2, 1. */
-RB_ROW void gemm_strip(const int NV, int M, int R, const float *A, int lda, const float *Bm,
-                       int ldb, int accumulate, float *C, int ldc)
+/* Rows 0..M-1 of one column strip of 16·NV columns: row tiles of 8, then 4, 2, 1. */
+RB_ROW void gemm_strip(const int NV, int M, int R, rb_opa A, const float *Bm, int ldb,
+                       int accumulate, float *C, int ldc)
 {
     int m = 0;
     for (; m + 8 <= M; m += 8)
-        gemm_tile(8, NV, R, A + (size_t)m * lda, lda, Bm, ldb, accumulate, C + (size_t)m * ldc,
-                  ldc);
+        gemm_tile(8, NV, R, rb_opa_at(A, m, 0), Bm, ldb, accumulate, C + (size_t)m * ldc, ldc);
     if (m + 4 <= M) {
-        gemm_tile(4, NV, R, A + (size_t)m * lda, lda, Bm, ldb, accumulate, C + (size_t)m * ldc,
-                  ldc);
+        gemm_tile(4, NV, R, rb_opa_at(A, m, 0), Bm, ldb, accumulate, C + (size_t)m * ldc, ldc);
         m += 4;
     }
     if (m + 2 <= M) {
-        gemm_tile(2, NV, R, A + (size_t)m * lda, lda, Bm, ldb, accumulate, C + (size_t)m * ldc,
-                  ldc);
+        gemm_tile(2, NV, R, rb_opa_at(A, m, 0), Bm, ldb, accumulate, C + (size_t)m * ldc, ldc);
         m += 2;
     }
     if (m < M)
-        gemm_tile(1, NV, R, A + (size_t)m * lda, lda, Bm, ldb, accumulate, C + (size_t)m * ldc,
-                  ldc);
+        gemm_tile(1, NV, R, rb_opa_at(A, m, 0), Bm, ldb, accumulate, C + (size_t)m * ldc, ldc);
 }
 
-RB_CLONES static void gemm_cols(int M, int R, int j0, int j1, const float *A, int lda,
-                                const float *Bm, int ldb, float beta, float *C, int ldc)
+/* C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1): blocks of RB_MC rows (a block of A,
+ * RB_MC × RB_KC, stays in L2) by RB_KC reduction steps (a strip's block of Bm stays in L1). */
+#define RB_MC 384
+RB_CLONES static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, const float *Bm, int ldb,
+                                float beta, float *C, int ldc)
 {
-    for (int r0 = 0; r0 < R; r0 += RB_KC) {
-        const int rc = R - r0 < RB_KC ? R - r0 : RB_KC, accumulate = beta != 0.0f || r0 > 0;
-        const float *Ar = A + r0, *Br = Bm + (size_t)r0 * ldb;
-        int j = j0;
-        for (; j + 32 <= j1; j += 32)
-            gemm_strip(2, M, rc, Ar, lda, Br + j, ldb, accumulate, C + j, ldc);
-        for (; j + 16 <= j1; j += 16)
-            gemm_strip(1, M, rc, Ar, lda, Br + j, ldb, accumulate, C + j, ldc);
-        for (; j < j1; j++) /* the last H mod 16 columns */
-            for (int m = 0; m < M; m++) {
-                float sum = 0.0f, *c = C + (size_t)m * ldc + j;
-                for (int r = 0; r < rc; r++)
-                    sum += Ar[(size_t)m * lda + r] * Br[(size_t)r * ldb + j];
-                *c = accumulate ? *c + sum : sum;
-            }
+    for (int m0 = 0; m0 < M; m0 += RB_MC) {
+        const int mc = M - m0 < RB_MC ? M - m0 : RB_MC;
+        float *Cm = C + (size_t)m0 * ldc;
+        for (int r0 = 0; r0 < R; r0 += RB_KC) {
+            const int rc = R - r0 < RB_KC ? R - r0 : RB_KC, accumulate = beta != 0.0f || r0 > 0;
+            const rb_opa Ar = rb_opa_at(A, (size_t)m0, (size_t)r0);
+            const float *Br = Bm + (size_t)r0 * ldb;
+            int j = j0;
+            for (; j + 32 <= j1; j += 32)
+                gemm_strip(2, mc, rc, Ar, Br + j, ldb, accumulate, Cm + j, ldc);
+            for (; j + 16 <= j1; j += 16)
+                gemm_strip(1, mc, rc, Ar, Br + j, ldb, accumulate, Cm + j, ldc);
+            for (; j < j1; j++) /* the last N mod 16 columns */
+                for (int m = 0; m < mc; m++) {
+                    float sum = 0.0f, *c = Cm + (size_t)m * ldc + j;
+                    for (int r = 0; r < rc; r++)
+                        sum += Ar.p[(size_t)m * Ar.sm + (size_t)r * Ar.sr] * Br[(size_t)r * ldb + j];
+                    *c = accumulate ? *c + sum : sum;
+                }
+        }
     }
 }
 
 typedef struct {
-    int M, R, N;
-    const float *A, *Bm;
+    int M, N, R;
+    rb_opa A;
+    const float *Bm;
+    int ldb;
     float beta;
     float *C;
+    int ldc;
 } rb_gemm_job;
 
 static void gemm_part(void *arg, int part, int nparts)
@@ -276,7 +289,15 @@ static void gemm_part(void *arg, int part, int nparts)
     /* column ranges in multiples of 32: every thread works on whole tiles */
     const int j0 = part_start(j->N, part, nparts, 32), j1 = part_start(j->N, part + 1, nparts, 32);
     if (j1 > j0)
-        gemm_cols(j->M, j->R, j0, j1, j->A, j->R, j->Bm, j->N, j->beta, j->C, j->N);
+        gemm_cols(j->M, j->R, j0, j1, j->A, j->Bm, j->ldb, j->beta, j->C, j->ldc);
+}
+
+/* C (M, N) (+)= A (M, R) · Bm (R, N) on the team, each thread on a range of C's columns. */
+static void team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, const float *Bm, int ldb,
+                      float beta, float *C, int ldc)
+{
+    rb_gemm_job j = {M, N, R, A, Bm, ldb, beta, C, ldc};
+    rb_team_run(team, gemm_part, &j);
 }
 
 /* WT (K, N) = W (N, K)ᵀ, this part's rows of WT, in 16 × 16 blocks. */
@@ -302,25 +323,32 @@ static void transpose_part(void *arg, int part, int nparts)
 #define RB_HAVE_TILES 0
 #endif
 
-rnnbptt_team *rb_step_fwd_prepare(rnnbptt_team *team, int B, int K, int N, const float *W)
+rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
+                             const float *Wh)
 {
-    if (!team || B == 1)
-        return team;
+    if (!team)
+        return NULL;
 #if RB_HAVE_TILES
+    const size_t GH = (size_t)d->GH, nx = GH * (size_t)d->I, nh = d->B > 1 ? GH * (size_t)d->H : 0;
     rb_pack *pk = rb_team_pack(team);
-    const size_t n = (size_t)N * (size_t)K;
-    if (pk->cap < n) { /* the team keeps the buffer across calls: allocated at first use only */
+    if (pk->cap < nx + nh) { /* the team keeps the buffer across calls: allocated at first use */
         free(pk->buf);
-        pk->buf = malloc(n * sizeof(float));
-        pk->cap = pk->buf ? n : 0;
+        pk->buf = malloc((nx + nh) * sizeof(float));
+        pk->cap = pk->buf ? nx + nh : 0;
         if (!pk->buf)
             return NULL;
     }
-    rb_transpose_job j = {N, K, W, pk->buf}; /* W_hᵀ (K, N) = W_h (N, K)ᵀ */
-    rb_team_run(team, transpose_part, &j);
+    pk->wxt = pk->buf;
+    pk->wht = nh ? pk->buf + nx : NULL;
+    rb_transpose_job jx = {d->GH, d->I, Wx, pk->buf}; /* W_xᵀ (I, GH) = W_x (GH, I)ᵀ */
+    rb_team_run(team, transpose_part, &jx);
+    if (nh) {
+        rb_transpose_job jh = {d->GH, d->H, Wh, pk->buf + nx}; /* W_hᵀ (H, GH) */
+        rb_team_run(team, transpose_part, &jh);
+    }
     return team;
 #else
-    (void)K, (void)N, (void)W;
+    (void)d, (void)Wx, (void)Wh;
     return NULL;
 #endif
 }
@@ -360,8 +388,8 @@ void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, co
         }
 #if RB_HAVE_TILES
         /* out = H_prev · W_hᵀ   (B × K) · (K × N), W_hᵀ made by rb_step_fwd_prepare */
-        rb_gemm_job j = {B, K, N, hprev, rb_team_pack(team)->buf, beta, out};
-        rb_team_run(team, gemm_part, &j);
+        team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, rb_team_pack(team)->wht, N, beta,
+                  out, N);
         return;
 #endif
     }
@@ -385,8 +413,8 @@ void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const
             return;
         }
 #if RB_HAVE_TILES
-        rb_gemm_job j = {B, N, K, dG, W, beta, out}; /* out = Δ · W   (B × N) · (N × K) */
-        rb_team_run(team, gemm_part, &j);
+        /* out = Δ · W   (B × N) · (N × K) */
+        team_gemm(team, B, K, N, (rb_opa){dG, (size_t)N, 1}, W, K, beta, out, K);
         return;
 #endif
     }
@@ -398,6 +426,24 @@ void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, K, N, 1.0f, dG, N, W, K, beta,
                     out, K);
     }
+}
+
+void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const float *W,
+                const float *bias, float *out, int ldo)
+{
+    if (bias)
+        for (int r = 0; r < M; r++)
+            memcpy(out + (size_t)r * ldo, bias, (size_t)N * sizeof(float));
+#if RB_HAVE_TILES
+    if (team) { /* out = X · W_xᵀ (+ bias), W_xᵀ made by rb_fwd_prepare   (M × K) · (K × N) */
+        team_gemm(team, M, N, K, (rb_opa){X, (size_t)K, 1}, rb_team_pack(team)->wxt, N,
+                  bias ? 1.0f : 0.0f, out, ldo);
+        return;
+    }
+#endif
+    /* out = X · Wᵀ (+ bias)   (M × K) · (K × N) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, X, K, W, K,
+                bias ? 1.0f : 0.0f, out, ldo);
 }
 
 void rb_colsum_add(int M, int N, const float *A, int lda, float *sum)
@@ -422,6 +468,23 @@ void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const fl
                      float *dx)
 {
     const int B = d->B, I = d->I, H = d->H, GH = d->GH, TB = d->TB;
+#if RB_HAVE_TILES
+    if (d->team) { /* the same products on the team, Δᵀ read in place (A with sm = 1, sr = GH) */
+        const size_t sgh = (size_t)GH;
+        team_gemm(d->team, GH, I, TB, (rb_opa){dG, 1, sgh}, X, I, 1.0f, g->Wx, I);
+        if (TB > B)
+            team_gemm(d->team, GH, H, TB - B, (rb_opa){dGh + (size_t)B * sgh, 1, sgh}, h, H, 1.0f,
+                      g->Wh, H);
+        if (h0)
+            team_gemm(d->team, GH, H, B, (rb_opa){dGh, 1, sgh}, h0, H, 1.0f, g->Wh, H);
+        rb_colsum_add(TB, GH, dG, GH, g->bx);
+        if (g->bh)
+            rb_colsum_add(TB, GH, dGh, GH, g->bh);
+        if (dx)
+            team_gemm(d->team, TB, I, GH, (rb_opa){dG, sgh, 1}, Wx, I, 0.0f, dx, I);
+        return;
+    }
+#endif
     /* dW_x += Δᵀ · X   (GH × TB) · (TB × I) */
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, I, TB, 1.0f, dG, GH, X, I, 1.0f,
                 g->Wx, I);

@@ -45,10 +45,10 @@ void rb_rnn_forward(const rb_fwd_args *a)
     const int T = d->T, B = d->B, H = d->H;
     const size_t BH = (size_t)B * H;
 
+    /* with a team: W_xᵀ (and W_hᵀ) for its GEMM kernel, made once here (NULL: run without) */
+    rnnbptt_team *team = rb_fwd_prepare(d->team, d, a->p.Wx, a->p.Wh);
     /* h (TB × H) = X · W_xhᵀ + b_h: the pre-activations of every step, one GEMM */
-    rb_project(d->TB, d->I, H, a->x, a->p.Wx, a->p.bx, a->h, H);
-    /* with a team at B > 1, W_hᵀ for its kernel, made once here (NULL: run without it) */
-    rnnbptt_team *team = rb_step_fwd_prepare(d->team, B, H, H, a->p.Wh);
+    rb_project(team, d->TB, d->I, H, a->x, a->p.Wx, a->p.bx, a->h, H);
     for (int t = 0; t < T; t++) {
         float *ht = a->h + (size_t)t * BH;
         const float *hp = t ? ht - BH : a->h0;
@@ -113,6 +113,5 @@ void rb_rnn_backward(const rb_bwd_args *a)
         else if (a->dh0)
             rb_step_bwd(d->team, B, H, H, Dt, a->p.Wh, 0.0f, a->dh0);
     }
-    rb_team_park(d->team); /* before the BLAS threads run the GEMMs below */
     rb_weight_grads(d, a->x, a->h0, a->h, D, D, a->p.Wx, &a->g, a->dx);
 }

@@ -2,10 +2,10 @@
  *
  * One job at a time: the calling thread posts (fn, arg) by bumping `seq`, runs part 0 itself and
  * spins until the n-1 workers have each run their part and bumped `done`. Between the steps of a
- * time loop the workers spin on `seq` (a step is a few microseconds; a futex wake-up would cost
- * more), so each keeps its slice of W_h in its own cache. At the end of every time loop the
+ * call the workers spin on `seq` (a step is a few microseconds; a futex wake-up would cost more),
+ * so each keeps its slice of W_h in its own cache. At the end of every call (rb_team_release) the
  * library posts a park job (fn NULL): the workers then sleep on the condition variable until the
- * next job, so they never compete with the BLAS's threads for the cores outside our loops.
+ * next job, so they take no CPU between calls.
  * Ordering: fn/arg/quit are plain fields written before the seq_cst bump of `seq` and read after
  * the workers' acquire load of it; the caller writes them again only after every worker has
  * acknowledged the previous job (release on `done`, acquire in wait_done). */
@@ -153,7 +153,8 @@ void rb_team_rows(rnnbptt_team *tm, int B, rb_rows_fn fn, void *ctx)
     }
 }
 
-void rb_team_park(rnnbptt_team *tm)
+/* Put the workers to sleep until the next job. NULL, 1 thread or already parked: no-op. */
+static void rb_team_park(rnnbptt_team *tm)
 {
     if (tm && tm->n > 1 && !tm->parked) { /* waking sleeping workers only to park them costs µs */
         post(tm, NULL, NULL);
