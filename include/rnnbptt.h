@@ -70,7 +70,7 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
 
 /* ---- teams: the caller's explicit pool of threads (optional) ------------------------------ */
 
-/** An opaque pool of threads that runs the per-step recurrent products of a layer call.
+/** An opaque pool of threads that runs a layer call's products and element-wise passes.
  *
  *  Why: each step's product with W_h (G*H x H floats) is small: a matrix-vector product at
  *  B = 1, a B-row GEMM otherwise. The BLAS splits every one of them over its threads afresh and
@@ -107,7 +107,9 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *      team; two threads with separate teams never interfere.
  *    - The library creates no thread and changes no thread or process setting (affinity,
  *      priority, the BLAS thread count, FP modes) by itself, with or without a team.
- *    - Destroy a team only when no call is using it. */
+ *    - Destroy a team only when no call is using it.
+ *    - The "x as fast" figures were measured on one 2-core machine (bench/results/ in the source
+ *      tree); rnnbptt_team_used says where a team runs, the benchmark whether it pays there. */
 typedef struct rnnbptt_team rnnbptt_team;
 
 #define RNNBPTT_TEAM_MAX_THREADS 64
@@ -127,7 +129,7 @@ typedef enum { RNNBPTT_RNN_TANH, RNNBPTT_RNN_RELU, RNNBPTT_LSTM, RNNBPTT_GRU } r
 
 /** One recurrent layer: its cell type and sizes (both >= 1), and optionally a team.
  *  team: NULL runs on the calling thread and the BLAS's threads; a team from rnnbptt_team_create
- *  also runs the B = 1 per-step products on the team (see above). Initialize with designated
+ *  runs the calls whose sizes suit it on the team (see above). Initialize with designated
  *  initializers, `rnnbptt_layer L = {.cell = RNNBPTT_LSTM, .input_size = I, .hidden_size = H};`,
  *  so unnamed fields (team) are NULL. */
 typedef struct {
@@ -197,7 +199,8 @@ RNNBPTT_API int rnnbptt_team_used(const rnnbptt_layer *L, int B);
  *   reserve  [reserve_count]    WRITTEN for backward (training), or NULL = inference
  * The input projection of all T*B rows is one GEMM; each step does one recurrent GEMM (GEMV if
  * B = 1) for all gates. With reserve NULL, LSTM and GRU allocate reserve_count floats of
- * scratch once per call (the vanilla cells never allocate).
+ * scratch once per call (the vanilla cells never allocate; a team grows its own buffer at first
+ * use, see rnnbptt_team).
  * Returns RNNBPTT_OK, RNNBPTT_EINVAL (NULL L/params/x/h, bad cell, size <= 0, overflow, a length
  * outside 1..T) or RNNBPTT_ENOMEM (outputs untouched).
  */
@@ -220,8 +223,9 @@ RNNBPTT_API rnnbptt_status rnnbptt_forward(const rnnbptt_layer *L, const float *
  *   dh0      (B,H)              WRITTEN (also when h0 was NULL: the gradient at the zero state), or NULL
  *   dc0      (B,H)              WRITTEN, LSTM only (ignored otherwise), or NULL
  * The per-step work is the gate gradients and one W_hᵀ product for all gates; dW_x, dW_h, db and
- * dx are each one BLAS call over all T*B rows after the time loop. Allocates workspace_count
- * floats once per call. Calling it twice with the same arguments adds the same gradient twice.
+ * dx are each one GEMM over all T*B rows after the time loop (the BLAS's, or with a team the
+ * team's kernel). Allocates workspace_count floats once per call. Calling it twice with the
+ * same arguments adds the same gradient twice.
  * Returns RNNBPTT_OK, RNNBPTT_EINVAL (as forward, plus a NULL dparams, or a NULL reserve for
  * LSTM / GRU) or RNNBPTT_ENOMEM (outputs untouched).
  */

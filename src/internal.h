@@ -65,8 +65,8 @@ rnnbptt_team *rb_team_acquire(rnnbptt_team *tm);  /* tm if it was free (now held
 void rb_team_release(rnnbptt_team *tm); /* put its workers to sleep, free it; NULL: no-op */
 int rb_team_threads(const rnnbptt_team *tm);      /* n; 1 for NULL */
 void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg); /* all parts, returns when done */
-/* A team's buffer for W_h transposed, which the B > 1 forward products read (filled before each
- * forward's time loop by rb_step_fwd_prepare). */
+/* A team's buffer for W_xᵀ and W_hᵀ, which its GEMM kernel reads in a forward call (filled at
+ * the start of each forward call by rb_fwd_prepare). */
 typedef struct {
     float *buf;
     size_t cap;           /* floats allocated */

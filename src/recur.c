@@ -1,6 +1,7 @@
 /* recur.c — what every cell shares: parameter carving, the hoisted input projection, the per-step
- * recurrent products and the weight-gradient GEMMs after the time loop. All BLAS calls of the
- * recurrent layers are here, so the backend's use is visible in one place.
+ * recurrent products and the weight-gradient GEMMs after the time loop, each on the BLAS or, in a
+ * call on a team, on the team's GEMM kernel. All BLAS calls of the recurrent layers are here, so
+ * the backend's use is visible in one place.
  * Legend: T steps, B batch, I input, H hidden, G gates, GH = G*H, TB = T*B. */
 #include "internal.h"
 
@@ -387,7 +388,7 @@ void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, co
             return;
         }
 #if RB_HAVE_TILES
-        /* out = H_prev · W_hᵀ   (B × K) · (K × N), W_hᵀ made by rb_step_fwd_prepare */
+        /* out = H_prev · W_hᵀ   (B × K) · (K × N), W_hᵀ made by rb_fwd_prepare */
         team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, rb_team_pack(team)->wht, N, beta,
                   out, N);
         return;

@@ -18,7 +18,7 @@
 #                        library with an rnnbptt_team of --threads threads; when it runs, the
 #                        ratios are taken against it, and rnnbptt's column shows the team's gain)
 #   --team-env LIST      extra environment for the rnnbptt-team processes only, as VAR=VALUE,...
-#                        (e.g. OPENBLAS_THREAD_TIMEOUT=4, which rnnbptt.h recommends with a team)
+#                        (e.g. OPENBLAS_THREAD_TIMEOUT=4, to see how OpenBLAS's pool affects them)
 #   --out DIR            default BUILD_DIR/peer-compare/<cell>-<as-is|native>
 #
 # Interleaving: for each round, for each point: rnnbptt, rnnbptt-team, onednn, pytorch, numpy,
