@@ -60,6 +60,8 @@ int rb_lengths_ok(const int *lengths, int T, int B);
 
 /* One part of a job: part 0..nparts-1, part 0 on the calling thread. */
 typedef void (*rb_job_fn)(void *arg, int part, int nparts);
+/* Where part `part` of nparts starts in 0..n: a multiple of align (a power of 2); n at the end. */
+int rb_part_start(int n, int part, int nparts, int align);
 int rb_team_valid(const rnnbptt_team *tm);        /* 1 if tm is a live team */
 rnnbptt_team *rb_team_acquire(rnnbptt_team *tm);  /* tm if it was free (now held), else NULL */
 void rb_team_release(rnnbptt_team *tm); /* put its workers to sleep, free it; NULL: no-op */

@@ -133,16 +133,12 @@ typedef struct {
     float *y;
 } rb_gemv_job;
 
-/* Where part `part` of nparts starts in 0..n: a multiple of align (a power of 2); n at the end. */
-static int part_start(int n, int part, int nparts, int align)
-{
-    return part >= nparts ? n : (int)((long long)n * part / nparts) & -align;
-}
 
 static void gemv_n_part(void *arg, int part, int nparts)
 {
     const rb_gemv_job *j = arg;
-    const int n0 = part_start(j->N, part, nparts, 16), n1 = part_start(j->N, part + 1, nparts, 16);
+    const int n0 = rb_part_start(j->N, part, nparts, 16);
+    const int n1 = rb_part_start(j->N, part + 1, nparts, 16);
     if (n1 > n0)
         small_gemv_n(n1 - n0, j->K, j->W + (size_t)n0 * j->K, j->v, j->beta, j->y + n0);
 }
@@ -150,7 +146,8 @@ static void gemv_n_part(void *arg, int part, int nparts)
 static void gemv_t_part(void *arg, int part, int nparts)
 {
     const rb_gemv_job *j = arg;
-    const int k0 = part_start(j->K, part, nparts, 16), k1 = part_start(j->K, part + 1, nparts, 16);
+    const int k0 = rb_part_start(j->K, part, nparts, 16);
+    const int k1 = rb_part_start(j->K, part + 1, nparts, 16);
     if (k1 > k0)
         small_gemv_t(j->N, k1 - k0, j->K, j->W + k0, j->v, j->beta, j->y + k0);
 }
@@ -267,7 +264,8 @@ RB_CLONES static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, const fl
                 for (int m = 0; m < mc; m++) {
                     float sum = 0.0f, *c = Cm + (size_t)m * ldc + j;
                     for (int r = 0; r < rc; r++)
-                        sum += Ar.p[(size_t)m * Ar.sm + (size_t)r * Ar.sr] * Br[(size_t)r * ldb + j];
+                        sum += Ar.p[(size_t)m * Ar.sm + (size_t)r * Ar.sr] *
+                               Br[(size_t)r * ldb + j];
                     *c = accumulate ? *c + sum : sum;
                 }
         }
@@ -288,7 +286,8 @@ static void gemm_part(void *arg, int part, int nparts)
 {
     const rb_gemm_job *j = arg;
     /* column ranges in multiples of 32: every thread works on whole tiles */
-    const int j0 = part_start(j->N, part, nparts, 32), j1 = part_start(j->N, part + 1, nparts, 32);
+    const int j0 = rb_part_start(j->N, part, nparts, 32);
+    const int j1 = rb_part_start(j->N, part + 1, nparts, 32);
     if (j1 > j0)
         gemm_cols(j->M, j->R, j0, j1, j->A, j->Bm, j->ldb, j->beta, j->C, j->ldc);
 }
@@ -311,7 +310,8 @@ typedef struct {
 static void transpose_part(void *arg, int part, int nparts)
 {
     const rb_transpose_job *j = arg;
-    const int k0 = part_start(j->K, part, nparts, 16), k1 = part_start(j->K, part + 1, nparts, 16);
+    const int k0 = rb_part_start(j->K, part, nparts, 16);
+    const int k1 = rb_part_start(j->K, part + 1, nparts, 16);
     for (int n0 = 0; n0 < j->N; n0 += 16) {
         const int n1 = j->N - n0 < 16 ? j->N : n0 + 16;
         for (int k = k0; k < k1; k++)

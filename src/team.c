@@ -134,11 +134,16 @@ typedef struct {
     int B;
 } rb_rows_job;
 
+int rb_part_start(int n, int part, int nparts, int align)
+{
+    return part >= nparts ? n : (int)((long long)n * part / nparts) & -align;
+}
+
 static void rows_part(void *arg, int part, int nparts)
 {
     const rb_rows_job *j = arg;
-    const int b0 = (int)((long long)j->B * part / nparts);
-    const int b1 = (int)((long long)j->B * (part + 1) / nparts);
+    const int b0 = rb_part_start(j->B, part, nparts, 1);
+    const int b1 = rb_part_start(j->B, part + 1, nparts, 1);
     if (b1 > b0)
         j->fn(j->ctx, b0, b1);
 }
