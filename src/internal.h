@@ -81,6 +81,28 @@ rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
 typedef void (*rb_rows_fn)(void *ctx, int b0, int b1);
 void rb_team_rows(rnnbptt_team *tm, int B, rb_rows_fn fn, void *ctx);
 
+/* ---- gemm.c: the team's GEMM kernel (GCC/Clang vector extensions; other compilers run every
+ * product on the BLAS and never use a team at B > 1) ---- */
+#if defined(__GNUC__)
+#define RB_HAVE_TILES 1
+#else
+#define RB_HAVE_TILES 0
+#endif
+
+/* A general GEMM operand A (M, R): element (m, r) at p[m·sm + r·sr], so that A may be a row-major
+ * matrix (sm = its row length, sr = 1) or the transpose of one (sm = 1, sr = its row length). */
+typedef struct {
+    const float *p;
+    size_t sm, sr;
+} rb_opa;
+
+/* C (M, N) (+)= A (M, R) · Bm (R, N) on the team (held by the caller), each thread on a range of
+ * C's columns; Bm and C row-major with rows ldb and ldc apart; beta is 0 or 1. */
+void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, const float *Bm, int ldb,
+                  float beta, float *C, int ldc);
+/* WT (K, N) = W (N, K)ᵀ on the team. */
+void rb_team_transpose(rnnbptt_team *team, int N, int K, const float *W, float *WT);
+
 /* ---- recur.c: the pieces every cell shares (the BLAS calls live here) ---- */
 
 /* Offsets into the flat parameter vector (floats). */

@@ -152,178 +152,6 @@ static void gemv_t_part(void *arg, int part, int nparts)
         small_gemv_t(j->N, k1 - k0, j->K, j->W + k0, j->v, j->beta, j->y + k0);
 }
 
-/* ---- on a team: a GEMM kernel of our own, each thread on a fixed range of C's columns ----
- *
- * C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1), Bm and C row-major, A any strides.
- * The per-step products at B > 1 — forward A = h_{t-1} (B, H), Bm = W_hᵀ (H, G·H), made once
- * per call; backward A = Δ_t (B, G·H), Bm = W_h itself — and, in a call on a team, the hoisted
- * GEMMs too. Why not sgemm for the steps: OpenBLAS re-packs W_h at every call and hands the work
- * to its threads afresh, which at these shapes (M = B rows only) costs as much as the
- * arithmetic; here each thread's slice of W_hᵀ stays in its own L2. Measured on one core (Zen 5,
- * x86-64-v4 clone): 272-283 GFLOP/s at M = 16..128, H = 256..512, where OpenBLAS's sgemm gives
- * 139-232 on one thread and 138-320 on two. Why the hoisted GEMMs too: then a call on a team
- * makes no BLAS call, and OpenBLAS's threads, which spin for ~0.1 s after each threaded call,
- * never compete with the team's (see rnnbptt_team in the header). At the largest shapes this
- * kernel is ~5% slower than OpenBLAS's native AVX-512 sgemm and ~2x faster than its AVX2 one.
- * Tiles of RB_MR rows × 32 columns (two 16-float vectors) keep 16 accumulators in registers; the
- * reduction runs in blocks of RB_KC rows of Bm, so a tile's 32 KiB block of Bm stays in L1 while
- * every row tile of A passes over it. GCC/Clang vector extensions: other compilers never take
- * this path (rb_step_* fall back to sgemm). */
-#if defined(__GNUC__)
-#define RB_HAVE_TILES 1
-#define RB_MR 8
-#define RB_KC 256
-typedef float rb_v16 __attribute__((vector_size(64)));
-
-/* Unaligned vector access through memcpy (one vmovups): no alias or alignment assumption, and no
- * vector-typed function return (whose ABI would differ between the clones). */
-#define RB_LOAD16(v, p) memcpy(&(v), (p), sizeof(rb_v16))
-
-/* A general operand A (M, R): element (m, r) at p[m·sm + r·sr], so that A may be a row-major
- * matrix (sm = its row length, sr = 1) or the transpose of one (sm = 1, sr = its row length). */
-typedef struct {
-    const float *p;
-    size_t sm, sr;
-} rb_opa;
-
-static inline rb_opa rb_opa_at(rb_opa A, size_t m, size_t r)
-{
-    A.p += m * A.sm + r * A.sr;
-    return A;
-}
-
-/* One tile: C (MR rows, 16·NV columns) (+)= A (MR, R) · Bm (R, 16·NV). */
-RB_ROW void gemm_tile(const int MR, const int NV, int R, rb_opa A, const float *Bm, int ldb,
-                      int accumulate, float *C, int ldc)
-{
-    rb_v16 acc[RB_MR][2];
-    for (int m = 0; m < MR; m++)
-        for (int v = 0; v < NV; v++)
-            acc[m][v] = (rb_v16){0};
-    for (int r = 0; r < R; r++) {
-        rb_v16 b[2];
-        for (int v = 0; v < NV; v++)
-            RB_LOAD16(b[v], Bm + (size_t)r * ldb + 16 * v);
-        for (int m = 0; m < MR; m++) {
-            const float a = A.p[(size_t)m * A.sm + (size_t)r * A.sr];
-            for (int v = 0; v < NV; v++)
-                acc[m][v] += a * b[v];
-        }
-    }
-    for (int m = 0; m < MR; m++)
-        for (int v = 0; v < NV; v++) {
-            float *c = C + (size_t)m * ldc + 16 * v;
-            rb_v16 out = acc[m][v];
-            if (accumulate) {
-                rb_v16 old;
-                RB_LOAD16(old, c);
-                out += old;
-            }
-            memcpy(c, &out, sizeof out);
-        }
-}
-
-/* Rows 0..M-1 of one column strip of 16·NV columns: row tiles of 8, then 4, 2, 1. */
-RB_ROW void gemm_strip(const int NV, int M, int R, rb_opa A, const float *Bm, int ldb,
-                       int accumulate, float *C, int ldc)
-{
-    int m = 0;
-    for (; m + 8 <= M; m += 8)
-        gemm_tile(8, NV, R, rb_opa_at(A, m, 0), Bm, ldb, accumulate, C + (size_t)m * ldc, ldc);
-    if (m + 4 <= M) {
-        gemm_tile(4, NV, R, rb_opa_at(A, m, 0), Bm, ldb, accumulate, C + (size_t)m * ldc, ldc);
-        m += 4;
-    }
-    if (m + 2 <= M) {
-        gemm_tile(2, NV, R, rb_opa_at(A, m, 0), Bm, ldb, accumulate, C + (size_t)m * ldc, ldc);
-        m += 2;
-    }
-    if (m < M)
-        gemm_tile(1, NV, R, rb_opa_at(A, m, 0), Bm, ldb, accumulate, C + (size_t)m * ldc, ldc);
-}
-
-/* C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1): blocks of RB_MC rows (a block of A,
- * RB_MC × RB_KC, stays in L2) by RB_KC reduction steps (a strip's block of Bm stays in L1). */
-#define RB_MC 384
-RB_CLONES static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, const float *Bm, int ldb,
-                                float beta, float *C, int ldc)
-{
-    for (int m0 = 0; m0 < M; m0 += RB_MC) {
-        const int mc = M - m0 < RB_MC ? M - m0 : RB_MC;
-        float *Cm = C + (size_t)m0 * ldc;
-        for (int r0 = 0; r0 < R; r0 += RB_KC) {
-            const int rc = R - r0 < RB_KC ? R - r0 : RB_KC, accumulate = beta != 0.0f || r0 > 0;
-            const rb_opa Ar = rb_opa_at(A, (size_t)m0, (size_t)r0);
-            const float *Br = Bm + (size_t)r0 * ldb;
-            int j = j0;
-            for (; j + 32 <= j1; j += 32)
-                gemm_strip(2, mc, rc, Ar, Br + j, ldb, accumulate, Cm + j, ldc);
-            for (; j + 16 <= j1; j += 16)
-                gemm_strip(1, mc, rc, Ar, Br + j, ldb, accumulate, Cm + j, ldc);
-            for (; j < j1; j++) /* the last N mod 16 columns */
-                for (int m = 0; m < mc; m++) {
-                    float sum = 0.0f, *c = Cm + (size_t)m * ldc + j;
-                    for (int r = 0; r < rc; r++)
-                        sum += Ar.p[(size_t)m * Ar.sm + (size_t)r * Ar.sr] *
-                               Br[(size_t)r * ldb + j];
-                    *c = accumulate ? *c + sum : sum;
-                }
-        }
-    }
-}
-
-typedef struct {
-    int M, N, R;
-    rb_opa A;
-    const float *Bm;
-    int ldb;
-    float beta;
-    float *C;
-    int ldc;
-} rb_gemm_job;
-
-static void gemm_part(void *arg, int part, int nparts)
-{
-    const rb_gemm_job *j = arg;
-    /* column ranges in multiples of 32: every thread works on whole tiles */
-    const int j0 = rb_part_start(j->N, part, nparts, 32);
-    const int j1 = rb_part_start(j->N, part + 1, nparts, 32);
-    if (j1 > j0)
-        gemm_cols(j->M, j->R, j0, j1, j->A, j->Bm, j->ldb, j->beta, j->C, j->ldc);
-}
-
-/* C (M, N) (+)= A (M, R) · Bm (R, N) on the team, each thread on a range of C's columns. */
-static void team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, const float *Bm, int ldb,
-                      float beta, float *C, int ldc)
-{
-    rb_gemm_job j = {M, N, R, A, Bm, ldb, beta, C, ldc};
-    rb_team_run(team, gemm_part, &j);
-}
-
-/* WT (K, N) = W (N, K)ᵀ, this part's rows of WT, in 16 × 16 blocks. */
-typedef struct {
-    int N, K;
-    const float *W;
-    float *WT;
-} rb_transpose_job;
-
-static void transpose_part(void *arg, int part, int nparts)
-{
-    const rb_transpose_job *j = arg;
-    const int k0 = rb_part_start(j->K, part, nparts, 16);
-    const int k1 = rb_part_start(j->K, part + 1, nparts, 16);
-    for (int n0 = 0; n0 < j->N; n0 += 16) {
-        const int n1 = j->N - n0 < 16 ? j->N : n0 + 16;
-        for (int k = k0; k < k1; k++)
-            for (int n = n0; n < n1; n++)
-                j->WT[(size_t)k * j->N + n] = j->W[(size_t)n * j->K + k];
-    }
-}
-
-#else
-#define RB_HAVE_TILES 0
-#endif
-
 rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh)
 {
@@ -341,12 +169,9 @@ rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
     }
     pk->wxt = pk->buf;
     pk->wht = nh ? pk->buf + nx : NULL;
-    rb_transpose_job jx = {d->GH, d->I, Wx, pk->buf}; /* W_xᵀ (I, GH) = W_x (GH, I)ᵀ */
-    rb_team_run(team, transpose_part, &jx);
-    if (nh) {
-        rb_transpose_job jh = {d->GH, d->H, Wh, pk->buf + nx}; /* W_hᵀ (H, GH) */
-        rb_team_run(team, transpose_part, &jh);
-    }
+    rb_team_transpose(team, d->GH, d->I, Wx, pk->buf); /* W_xᵀ (I, GH) = W_x (GH, I)ᵀ */
+    if (nh)
+        rb_team_transpose(team, d->GH, d->H, Wh, pk->buf + nx); /* W_hᵀ (H, GH) */
     return team;
 #else
     (void)d, (void)Wx, (void)Wh;
@@ -389,7 +214,7 @@ void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, co
         }
 #if RB_HAVE_TILES
         /* out = H_prev · W_hᵀ   (B × K) · (K × N), W_hᵀ made by rb_fwd_prepare */
-        team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, rb_team_pack(team)->wht, N, beta,
+        rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, rb_team_pack(team)->wht, N, beta,
                   out, N);
         return;
 #endif
@@ -415,7 +240,7 @@ void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const
         }
 #if RB_HAVE_TILES
         /* out = Δ · W   (B × N) · (N × K) */
-        team_gemm(team, B, K, N, (rb_opa){dG, (size_t)N, 1}, W, K, beta, out, K);
+        rb_team_gemm(team, B, K, N, (rb_opa){dG, (size_t)N, 1}, W, K, beta, out, K);
         return;
 #endif
     }
@@ -437,7 +262,7 @@ void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const f
             memcpy(out + (size_t)r * ldo, bias, (size_t)N * sizeof(float));
 #if RB_HAVE_TILES
     if (team) { /* out = X · W_xᵀ (+ bias), W_xᵀ made by rb_fwd_prepare   (M × K) · (K × N) */
-        team_gemm(team, M, N, K, (rb_opa){X, (size_t)K, 1}, rb_team_pack(team)->wxt, N,
+        rb_team_gemm(team, M, N, K, (rb_opa){X, (size_t)K, 1}, rb_team_pack(team)->wxt, N,
                   bias ? 1.0f : 0.0f, out, ldo);
         return;
     }
@@ -472,17 +297,17 @@ void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const fl
 #if RB_HAVE_TILES
     if (d->team) { /* the same products on the team, Δᵀ read in place (A with sm = 1, sr = GH) */
         const size_t sgh = (size_t)GH;
-        team_gemm(d->team, GH, I, TB, (rb_opa){dG, 1, sgh}, X, I, 1.0f, g->Wx, I);
+        rb_team_gemm(d->team, GH, I, TB, (rb_opa){dG, 1, sgh}, X, I, 1.0f, g->Wx, I);
         if (TB > B)
-            team_gemm(d->team, GH, H, TB - B, (rb_opa){dGh + (size_t)B * sgh, 1, sgh}, h, H, 1.0f,
+            rb_team_gemm(d->team, GH, H, TB - B, (rb_opa){dGh + (size_t)B * sgh, 1, sgh}, h, H, 1.0f,
                       g->Wh, H);
         if (h0)
-            team_gemm(d->team, GH, H, B, (rb_opa){dGh, 1, sgh}, h0, H, 1.0f, g->Wh, H);
+            rb_team_gemm(d->team, GH, H, B, (rb_opa){dGh, 1, sgh}, h0, H, 1.0f, g->Wh, H);
         rb_colsum_add(TB, GH, dG, GH, g->bx);
         if (g->bh)
             rb_colsum_add(TB, GH, dGh, GH, g->bh);
         if (dx)
-            team_gemm(d->team, TB, I, GH, (rb_opa){dG, sgh, 1}, Wx, I, 0.0f, dx, I);
+            rb_team_gemm(d->team, TB, I, GH, (rb_opa){dG, sgh, 1}, Wx, I, 0.0f, dx, I);
         return;
     }
 #endif

@@ -394,8 +394,10 @@ static void run_cell(rnnbptt_cell cell)
  * A team splits the B = 1 products with 131072 < G·H·H <= threads · 524288 and the B > 1 ones
  * with B·G·H·H >= 1048576 (see the header). These H put every cell just inside the B = 1 range,
  * odd and with G·H not a multiple of 16 so the parts' ranges leave ragged ends: with B = 9 and 15
- * the tiles of 32 columns, one of 16 (GRU: 3·213 = 19·32 + 16 + 15) and the scalar columns all
- * run, and B = 15 uses the row tiles of 8, 4, 2 and 1; B = 2 is below the B > 1 range. H > 256
+ * the kernel's strips of two vectors, of one and the scalar columns all run (GRU: 3·213 =
+ * 19·32 + 16 + 15 with AVX-512, 39·16 + 8 + 7 with AVX2), and B = 15 and the hoisted GEMMs'
+ * G·H rows use the full row tiles (8 with AVX-512, 6 with AVX2, 4 otherwise) and the remainder
+ * tiles of 4, 2 and 1; B = 2 is below the B > 1 range. H > 256
  * runs the reduction in more than one block. Teams of 2 and 3 threads (3 > this machine's cores:
  * the spin-waits must still make progress), against the same reference with the same
  * tolerances. */

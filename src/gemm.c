@@ -1,0 +1,117 @@
+/* gemm.c — the team's GEMM kernel: C (+)= A · B split over a team's threads by columns of C, and
+ * the transposes it reads. One source (gemm_tiles.h) instantiated per vector width: AVX-512,
+ * AVX2 + FMA and a portable 16-byte one, picked per call from the CPU's features.
+ *
+ * Used for the per-step products at B > 1 — forward A = h_{t-1} (B, H), B = W_hᵀ (H, G·H), made
+ * once per call; backward A = Δ_t (B, G·H), B = W_h itself — and, in a call on a team, the
+ * hoisted GEMMs too. Why not sgemm for the steps: OpenBLAS re-packs W_h at every call and hands
+ * the work to its threads afresh, which at these shapes (M = B rows only) costs as much as the
+ * arithmetic; here each thread's slice of W_hᵀ stays in its own L2. Measured on one core (Zen 5,
+ * AVX-512 instance): 272-283 GFLOP/s at M = 16..128, H = 256..512, where OpenBLAS's sgemm gives
+ * 139-232 on one thread and 138-320 on two. Why the hoisted GEMMs too: then a call on a team
+ * makes no BLAS call, and OpenBLAS's threads, which spin for ~0.1 s after each threaded call,
+ * never compete with the team's (see rnnbptt_team in the header). */
+#include "internal.h"
+
+#if RB_HAVE_TILES
+#include <string.h>
+
+#define RB_KC 256 /* reduction steps per block: a strip's block of B stays in L1 */
+#define RB_MC 384 /* rows of A per block: RB_MC × RB_KC floats of A stay in L2 */
+
+static inline rb_opa rb_opa_at(rb_opa A, size_t m, size_t r)
+{
+    A.p += m * A.sm + r * A.sr;
+    return A;
+}
+
+#if defined(__x86_64__)
+#define RB_SFX avx512
+#define RB_VL 16
+#define RB_MR 8
+#define RB_TARGET "avx512f"
+#include "gemm_tiles.h"
+
+#define RB_SFX avx2
+#define RB_VL 8
+#define RB_MR 6
+#define RB_TARGET "avx2,fma"
+#include "gemm_tiles.h"
+#endif
+
+#define RB_SFX vec4
+#define RB_VL 4
+#define RB_MR 4
+#include "gemm_tiles.h"
+
+/* The widest instance this CPU runs (__builtin_cpu_supports reads what libgcc's constructor
+ * found, OS support for the registers included). */
+static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, const float *Bm, int ldb,
+                      float beta, float *C, int ldc)
+{
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) {
+        gemm_cols_avx512(M, R, j0, j1, A, Bm, ldb, beta, C, ldc);
+        return;
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        gemm_cols_avx2(M, R, j0, j1, A, Bm, ldb, beta, C, ldc);
+        return;
+    }
+#endif
+    gemm_cols_vec4(M, R, j0, j1, A, Bm, ldb, beta, C, ldc);
+}
+
+typedef struct {
+    int M, N, R;
+    rb_opa A;
+    const float *Bm;
+    int ldb;
+    float beta;
+    float *C;
+    int ldc;
+} rb_gemm_job;
+
+static void gemm_part(void *arg, int part, int nparts)
+{
+    const rb_gemm_job *j = arg;
+    /* column ranges in multiples of 32: every thread works on whole strips of every instance */
+    const int j0 = rb_part_start(j->N, part, nparts, 32);
+    const int j1 = rb_part_start(j->N, part + 1, nparts, 32);
+    if (j1 > j0)
+        gemm_cols(j->M, j->R, j0, j1, j->A, j->Bm, j->ldb, j->beta, j->C, j->ldc);
+}
+
+void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, const float *Bm, int ldb,
+                  float beta, float *C, int ldc)
+{
+    rb_gemm_job j = {M, N, R, A, Bm, ldb, beta, C, ldc};
+    rb_team_run(team, gemm_part, &j);
+}
+
+/* WT (K, N) = W (N, K)ᵀ, this part's rows of WT, in 16 × 16 blocks. */
+typedef struct {
+    int N, K;
+    const float *W;
+    float *WT;
+} rb_transpose_job;
+
+static void transpose_part(void *arg, int part, int nparts)
+{
+    const rb_transpose_job *j = arg;
+    const int k0 = rb_part_start(j->K, part, nparts, 16);
+    const int k1 = rb_part_start(j->K, part + 1, nparts, 16);
+    for (int n0 = 0; n0 < j->N; n0 += 16) {
+        const int n1 = j->N - n0 < 16 ? j->N : n0 + 16;
+        for (int k = k0; k < k1; k++)
+            for (int n = n0; n < n1; n++)
+                j->WT[(size_t)k * j->N + n] = j->W[(size_t)n * j->K + k];
+    }
+}
+
+void rb_team_transpose(rnnbptt_team *team, int N, int K, const float *W, float *WT)
+{
+    rb_transpose_job j = {N, K, W, WT};
+    rb_team_run(team, transpose_part, &j);
+}
+#endif

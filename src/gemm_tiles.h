@@ -1,0 +1,115 @@
+/* gemm_tiles.h — the team GEMM kernel's body, a C template: gemm.c includes it once per vector
+ * width, with RB_SFX (the instance's name suffix), RB_VL (floats per vector), RB_MR (rows per
+ * tile) and optionally RB_TARGET (a target attribute string) defined; it undefines them.
+ *
+ * C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1), Bm and C row-major, A any strides.
+ * Tiles of RB_MR rows × 2·RB_VL columns keep 2·RB_MR accumulators in vector registers (16 of
+ * AVX-512's 32, 12 of AVX2's 16, 8 of SSE's 16); every row tile of a strip passes over the same
+ * RB_KC rows of Bm's strip, which stay in L1, and a block of RB_MC rows of A stays in L2. */
+#define RB_CAT2(a, b) a##_##b
+#define RB_CAT(a, b) RB_CAT2(a, b)
+#define RB_FN(name) RB_CAT(name, RB_SFX)
+#ifdef RB_TARGET
+#define RB_ATTR __attribute__((target(RB_TARGET)))
+#else
+#define RB_ATTR
+#endif
+
+typedef float RB_FN(rb_vec) __attribute__((vector_size(RB_VL * sizeof(float))));
+
+/* One tile: C (MR rows, RB_VL·NV columns) (+)= A (MR, R) · Bm (R, RB_VL·NV). Vectors are loaded
+ * and stored through memcpy (one unaligned move): no alias or alignment assumption. */
+static inline __attribute__((always_inline)) RB_ATTR void
+RB_FN(gemm_tile)(const int MR, const int NV, int R, rb_opa A, const float *Bm, int ldb,
+                 int accumulate, float *C, int ldc)
+{
+    RB_FN(rb_vec) acc[RB_MR][2];
+    for (int m = 0; m < MR; m++)
+        for (int v = 0; v < NV; v++)
+            acc[m][v] = (RB_FN(rb_vec)){0};
+    for (int r = 0; r < R; r++) {
+        RB_FN(rb_vec) b[2];
+        for (int v = 0; v < NV; v++)
+            memcpy(&b[v], Bm + (size_t)r * ldb + RB_VL * v, sizeof b[v]);
+        for (int m = 0; m < MR; m++) {
+            const float a = A.p[(size_t)m * A.sm + (size_t)r * A.sr];
+            for (int v = 0; v < NV; v++)
+                acc[m][v] += a * b[v];
+        }
+    }
+    for (int m = 0; m < MR; m++)
+        for (int v = 0; v < NV; v++) {
+            float *c = C + (size_t)m * ldc + RB_VL * v;
+            RB_FN(rb_vec) out = acc[m][v];
+            if (accumulate) {
+                RB_FN(rb_vec) old;
+                memcpy(&old, c, sizeof old);
+                out += old;
+            }
+            memcpy(c, &out, sizeof out);
+        }
+}
+
+/* Rows 0..M-1 of one column strip of RB_VL·NV columns: row tiles of RB_MR, then 4, 2, 1. */
+static inline __attribute__((always_inline)) RB_ATTR void
+RB_FN(gemm_strip)(const int NV, int M, int R, rb_opa A, const float *Bm, int ldb, int accumulate,
+                  float *C, int ldc)
+{
+    int m = 0;
+    for (; m + RB_MR <= M; m += RB_MR)
+        RB_FN(gemm_tile)(RB_MR, NV, R, rb_opa_at(A, m, 0), Bm, ldb, accumulate,
+                         C + (size_t)m * ldc, ldc);
+#if RB_MR > 4
+    if (m + 4 <= M) {
+        RB_FN(gemm_tile)(4, NV, R, rb_opa_at(A, m, 0), Bm, ldb, accumulate, C + (size_t)m * ldc,
+                         ldc);
+        m += 4;
+    }
+#endif
+    if (m + 2 <= M) {
+        RB_FN(gemm_tile)(2, NV, R, rb_opa_at(A, m, 0), Bm, ldb, accumulate, C + (size_t)m * ldc,
+                         ldc);
+        m += 2;
+    }
+    if (m < M)
+        RB_FN(gemm_tile)(1, NV, R, rb_opa_at(A, m, 0), Bm, ldb, accumulate, C + (size_t)m * ldc,
+                         ldc);
+}
+
+/* C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1): blocks of RB_MC rows by RB_KC
+ * reduction steps; strips of 2·RB_VL columns, then RB_VL, then single columns. */
+static RB_ATTR void RB_FN(gemm_cols)(int M, int R, int j0, int j1, rb_opa A, const float *Bm,
+                                     int ldb, float beta, float *C, int ldc)
+{
+    for (int m0 = 0; m0 < M; m0 += RB_MC) {
+        const int mc = M - m0 < RB_MC ? M - m0 : RB_MC;
+        float *Cm = C + (size_t)m0 * ldc;
+        for (int r0 = 0; r0 < R; r0 += RB_KC) {
+            const int rc = R - r0 < RB_KC ? R - r0 : RB_KC, accumulate = beta != 0.0f || r0 > 0;
+            const rb_opa Ar = rb_opa_at(A, (size_t)m0, (size_t)r0);
+            const float *Br = Bm + (size_t)r0 * ldb;
+            int j = j0;
+            for (; j + 2 * RB_VL <= j1; j += 2 * RB_VL)
+                RB_FN(gemm_strip)(2, mc, rc, Ar, Br + j, ldb, accumulate, Cm + j, ldc);
+            for (; j + RB_VL <= j1; j += RB_VL)
+                RB_FN(gemm_strip)(1, mc, rc, Ar, Br + j, ldb, accumulate, Cm + j, ldc);
+            for (; j < j1; j++) /* the last N mod RB_VL columns */
+                for (int m = 0; m < mc; m++) {
+                    float sum = 0.0f, *c = Cm + (size_t)m * ldc + j;
+                    for (int r = 0; r < rc; r++)
+                        sum += Ar.p[(size_t)m * Ar.sm + (size_t)r * Ar.sr] *
+                               Br[(size_t)r * ldb + j];
+                    *c = accumulate ? *c + sum : sum;
+                }
+        }
+    }
+}
+
+#undef RB_ATTR
+#undef RB_FN
+#undef RB_CAT
+#undef RB_CAT2
+#undef RB_SFX
+#undef RB_VL
+#undef RB_MR
+#undef RB_TARGET
