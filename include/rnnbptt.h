@@ -81,20 +81,23 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *
  *  What it does: when a layer's `team` is set and the sizes suit it (rnnbptt_team_used), the
  *  whole call runs on the team's n threads (the calling thread is one of them):
- *    - each step's W_h product, every thread on a fixed slice of W_h: at B = 1 a matrix-vector
- *      product, when 131072 < G*H*H <= n * 524288 (W_h over 512 KiB, at most 2 MiB per thread);
- *      at B > 1 a small GEMM kernel of the library's own, when G*H*H <= n * 524288 and
- *      B*G*H*H >= 1048576 (smaller steps take about as long as the threads' meeting);
+ *    - each step's W_h product, every thread on a fixed slice of W_h of at most twice its
+ *      core's L2 cache (L2 = sysconf(_SC_LEVEL2_CACHE_SIZE) when the team is created, 1 MiB
+ *      where the system does not tell): at B > 1 a GEMM kernel of the library's own, when
+ *      G*H*H*4 bytes <= n * 2 * L2 and B*G*H*H >= 1048576 (smaller steps take about as long as
+ *      the threads' meeting); at B = 1 a matrix-vector product, when also 131072 < G*H*H
+ *      (W_h over 512 KiB) and L2 >= 1 MiB (with 2 MiB and 1 MiB per thread: n * 524288 floats;
+ *      on cores with less L2 the B = 1 products measured slower on a team at every size);
  *    - each step's fused element-wise pass, split by rows;
  *    - the hoisted GEMMs (input projection, dW_x, dW_h, dx) on the same kernel, so that such a
  *      call makes no BLAS call at all. OpenBLAS's pthreads build keeps its threads spinning for
  *      about 0.1 s after each threaded call, and on 2 cores those took a core from the team's
  *      threads: with the hoisted GEMMs on OpenBLAS, calls with a team measured 0.4-1.4x as fast
  *      as without one.
- *  Other sizes run exactly as without a team. For its kernel a team keeps a buffer of
- *  G*H*(I+H) floats (W_x and W_h transposed, made at the start of each forward call), allocated
- *  at first use and freed by rnnbptt_team_destroy; if it cannot be allocated, that forward runs
- *  without the team. Results differ from the team-less call only by float rounding (sums in
+ *  Other sizes run exactly as without a team. For its kernel a team keeps a buffer of about
+ *  G*H*(I+H) floats (W_x and W_h transposed at the start of each forward call, W_h with padded
+ *  rows at the start of each backward call at B > 1), allocated at first use and freed by
+ *  rnnbptt_team_destroy; if it cannot be allocated, that call runs without the team. Results differ from the team-less call only by float rounding (sums in
  *  another order); for a given team size or none, results are deterministic.
  *
  *  Costs and rules, all explicit:

@@ -89,11 +89,18 @@ void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, const float
     rb_team_run(team, gemm_part, &j);
 }
 
+int rb_pad_ld(int n)
+{
+    const int ld = (n + 15) / 16 * 16;
+    return ld / 16 % 2 ? ld : ld + 16;
+}
+
 /* WT (K, N) = W (N, K)ᵀ, this part's rows of WT, in 16 × 16 blocks. */
 typedef struct {
     int N, K;
     const float *W;
     float *WT;
+    int ldt;
 } rb_transpose_job;
 
 static void transpose_part(void *arg, int part, int nparts)
@@ -105,13 +112,13 @@ static void transpose_part(void *arg, int part, int nparts)
         const int n1 = j->N - n0 < 16 ? j->N : n0 + 16;
         for (int k = k0; k < k1; k++)
             for (int n = n0; n < n1; n++)
-                j->WT[(size_t)k * j->N + n] = j->W[(size_t)n * j->K + k];
+                j->WT[(size_t)k * j->ldt + n] = j->W[(size_t)n * j->K + k];
     }
 }
 
-void rb_team_transpose(rnnbptt_team *team, int N, int K, const float *W, float *WT)
+void rb_team_transpose(rnnbptt_team *team, int N, int K, const float *W, float *WT, int ldt)
 {
-    rb_transpose_job j = {N, K, W, WT};
+    rb_transpose_job j = {N, K, W, WT, ldt};
     rb_team_run(team, transpose_part, &j);
 }
 #endif

@@ -66,13 +66,20 @@ int rb_team_valid(const rnnbptt_team *tm);        /* 1 if tm is a live team */
 rnnbptt_team *rb_team_acquire(rnnbptt_team *tm);  /* tm if it was free (now held), else NULL */
 void rb_team_release(rnnbptt_team *tm); /* put its workers to sleep, free it; NULL: no-op */
 int rb_team_threads(const rnnbptt_team *tm);      /* n; 1 for NULL */
+/* Bytes of L2 cache per core, as sysconf(_SC_LEVEL2_CACHE_SIZE) gave it when tm was created, or
+ * RB_L2_DEFAULT where it gives none. */
+size_t rb_team_l2(const rnnbptt_team *tm);
+#define RB_L2_DEFAULT ((size_t)1 << 20)
 void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg); /* all parts, returns when done */
-/* A team's buffer for W_xᵀ and W_hᵀ, which its GEMM kernel reads in a forward call (filled at
- * the start of each forward call by rb_fwd_prepare). */
+/* A team's buffer for the weights its GEMM kernel reads in a call: W_xᵀ and W_hᵀ in a forward
+ * (made by rb_fwd_prepare), W_h with padded rows in a backward (rb_bwd_prepare). */
 typedef struct {
     float *buf;
-    size_t cap;           /* floats allocated */
-    const float *wxt, *wht; /* W_xᵀ (I, G·H) and W_hᵀ (H, G·H) in buf (wht NULL at B = 1) */
+    size_t cap;         /* floats allocated */
+    const float *wxt;   /* forward: W_xᵀ (I, G·H), rows G·H apart */
+    const float *wht;   /* forward at B > 1: W_hᵀ (H, G·H), rows ldwt apart */
+    const float *wh;    /* backward at B > 1: W_h (G·H, H), rows ldh apart */
+    int ldwt, ldh;      /* padded strides (rb_pad_ld) */
 } rb_pack;
 rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
 /* fn(ctx, b0, b1) over the rows 0..B-1: split into one contiguous range per thread when the call
@@ -100,8 +107,13 @@ typedef struct {
  * C's columns; Bm and C row-major with rows ldb and ldc apart; beta is 0 or 1. */
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, const float *Bm, int ldb,
                   float beta, float *C, int ldc);
-/* WT (K, N) = W (N, K)ᵀ on the team. */
-void rb_team_transpose(rnnbptt_team *team, int N, int K, const float *W, float *WT);
+/* WT (K, N), rows ldt apart, = W (N, K)ᵀ on the team. */
+void rb_team_transpose(rnnbptt_team *team, int N, int K, const float *W, float *WT, int ldt);
+/* A row stride of at least n floats for a matrix the kernel reads as Bm in its per-step
+ * products: a multiple of 16 floats (whole cache lines) and an odd number of lines, so that its
+ * rows spread over all of L1's sets (with 2^k lines between rows they share a few sets and a
+ * strip of 256 rows no longer fits in L1: measured 20-40% slower at power-of-two widths). */
+int rb_pad_ld(int n);
 
 /* ---- recur.c: the pieces every cell shares (the BLAS calls live here) ---- */
 
@@ -141,6 +153,11 @@ int rb_team_useful(const rnnbptt_team *team, int B, size_t n_wh);
  * cannot be allocated (the forward then runs without the team). */
 rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh);
+
+/* Before a backward's time loop: the team the backward uses, after copying W_h with padded rows
+ * into the team's buffer at B > 1; NULL when team is NULL or that buffer cannot be allocated
+ * (the backward then runs without the team). */
+rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wh);
 
 /* out (B, N) (+)= hprev (B, K) · Wᵀ (K, N): with a team (held, useful for these sizes and, at
  * B > 1, prepared) split over it; else one sgemm, or at B = 1 one sgemv or our own

@@ -90,13 +90,14 @@ static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int 
         RETURN_IF(!scratch, RNNBPTT_ENOMEM);
         a.work = scratch;
     }
-    d.team = acquire_team(L->team, &d);
+    rnnbptt_team *held = acquire_team(L->team, &d);
+    d.team = rb_bwd_prepare(held, &d, a.p.Wh); /* NULL: runs without the team */
     switch (d.cell) {
     case RNNBPTT_LSTM: rb_lstm_backward(&a); break;
     case RNNBPTT_GRU: rb_gru_backward(&a); break;
     default: rb_rnn_backward(&a); break;
     }
-    rb_team_release(d.team);
+    rb_team_release(held);
     free(scratch);
     return RNNBPTT_OK;
 }

@@ -32,16 +32,18 @@ void rb_carve_grads(const rb_dims *d, float *dparams, rb_grads *g)
  * elements on, and at these sizes waking the second thread costs more than the product
  * (measured with 2 threads at H = 128: 2.9 µs per step against 0.65 µs single-threaded; the two
  * break even near H = 256..512). Below 9216 OpenBLAS runs one thread with a faster kernel than
- * ours. 131072 floats = 512 KiB, half this machine's L2.
- * With a team of n >= 2 threads, the B = 1 products above RB_SMALL_GEMV_MAX elements and up to
- * n * RB_TEAM_SLICE_MAX run on it instead of in cblas_sgemv: each thread's slice of W then stays
- * in its own L2 (measured at H = 512, 2 threads: 5.4 µs per forward step against 9 µs for
- * OpenBLAS's sgemv). Below, exchanging h between the cores at every step costs about what
- * splitting saves (H = 256: break-even; H = 128: 2x slower); above, the slices stream from L3
- * like OpenBLAS's (LSTM at H = 1024: 0.9x). */
+ * ours. 131072 floats = 512 KiB, half a Zen 5 core's L2.
+ * With a team of n >= 2 threads, the products with W up to n slices of twice a core's L2 run on
+ * the team (rb_team_useful). At B = 1 only above RB_SMALL_GEMV_MAX elements, and only on cores
+ * with at least RB_TEAM_B1_L2 of L2: each thread's slice of W then stays in its own L2
+ * (measured on Zen 5, 1 MiB L2, at H = 512 with 2 threads: 5.4 µs per forward step against 9 µs
+ * for OpenBLAS's sgemv; below, exchanging h between the cores at every step costs about what
+ * splitting saves, H = 256: break-even, H = 128: 2x slower; up to 2 MiB per thread the slices
+ * stream from L3 like OpenBLAS's, LSTM at H = 1024: 0.9x). On Zen 3, 512 KiB L2, every B = 1
+ * size measured 1.1-1.5x slower on a team (tanh H = 384..768, LSTM H = 192..512, T = 100). */
 #define RB_SMALL_GEMV_MIN 9216
 #define RB_SMALL_GEMV_MAX 131072
-#define RB_TEAM_SLICE_MAX 524288 /* floats: 2 MiB */
+#define RB_TEAM_B1_L2 ((size_t)1 << 20)
 
 /* Sum of the 16 partial sums a[0..15], as a tree (vectorizes to shuffles; a is clobbered). */
 RB_ROW float rb_sum16(float *a)
@@ -152,26 +154,35 @@ static void gemv_t_part(void *arg, int part, int nparts)
         small_gemv_t(j->N, k1 - k0, j->K, j->W + k0, j->v, j->beta, j->y + k0);
 }
 
+/* The team's buffer, at least n floats (kept across calls: allocated at first use or growth). */
+static float *pack_reserve(rb_pack *pk, size_t n)
+{
+    if (pk->cap < n) {
+        free(pk->buf);
+        pk->buf = malloc(n * sizeof(float));
+        pk->cap = pk->buf ? n : 0;
+    }
+    return pk->buf;
+}
+
 rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh)
 {
     if (!team)
         return NULL;
 #if RB_HAVE_TILES
-    const size_t GH = (size_t)d->GH, nx = GH * (size_t)d->I, nh = d->B > 1 ? GH * (size_t)d->H : 0;
     rb_pack *pk = rb_team_pack(team);
-    if (pk->cap < nx + nh) { /* the team keeps the buffer across calls: allocated at first use */
-        free(pk->buf);
-        pk->buf = malloc((nx + nh) * sizeof(float));
-        pk->cap = pk->buf ? nx + nh : 0;
-        if (!pk->buf)
-            return NULL;
-    }
-    pk->wxt = pk->buf;
-    pk->wht = nh ? pk->buf + nx : NULL;
-    rb_team_transpose(team, d->GH, d->I, Wx, pk->buf); /* W_xᵀ (I, GH) = W_x (GH, I)ᵀ */
+    const int GH = d->GH, ldwt = rb_pad_ld(GH);
+    const size_t nx = (size_t)GH * (size_t)d->I, nh = d->B > 1 ? (size_t)d->H * ldwt : 0;
+    float *buf = pack_reserve(pk, nx + nh);
+    if (!buf)
+        return NULL;
+    pk->wxt = buf;
+    pk->wht = nh ? buf + nx : NULL;
+    pk->ldwt = ldwt;
+    rb_team_transpose(team, GH, d->I, Wx, buf, GH); /* W_xᵀ (I, GH) = W_x (GH, I)ᵀ */
     if (nh)
-        rb_team_transpose(team, d->GH, d->H, Wh, pk->buf + nx); /* W_hᵀ (H, GH) */
+        rb_team_transpose(team, GH, d->H, Wh, buf + nx, ldwt); /* W_hᵀ (H, GH) */
     return team;
 #else
     (void)d, (void)Wx, (void)Wh;
@@ -179,12 +190,50 @@ rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 #endif
 }
 
-/* B > 1: the tiles run on a team up to the same RB_TEAM_SLICE_MAX per thread, from
+#if RB_HAVE_TILES
+typedef struct {
+    const float *W;
+    int n, ld;
+    float *out;
+} rb_copy_ctx;
+
+static void copy_rows(void *p, int r0, int r1)
+{
+    const rb_copy_ctx *c = p;
+    for (int r = r0; r < r1; r++)
+        memcpy(c->out + (size_t)r * c->ld, c->W + (size_t)r * c->n, (size_t)c->n * sizeof(float));
+}
+#endif
+
+rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wh)
+{
+    if (!team || d->B == 1)
+        return team;
+#if RB_HAVE_TILES
+    rb_pack *pk = rb_team_pack(team);
+    const int ldh = rb_pad_ld(d->H);
+    float *buf = pack_reserve(pk, (size_t)d->GH * ldh);
+    if (!buf)
+        return NULL;
+    pk->wh = buf;
+    pk->ldh = ldh;
+    rb_copy_ctx c = {Wh, d->H, ldh, buf}; /* W_h (GH, H), rows ldh apart */
+    rb_team_rows(team, d->GH, copy_rows, &c);
+    return team;
+#else
+    (void)Wh;
+    return NULL;
+#endif
+}
+
+/* B > 1: the tiles run on a team up to the same slices of twice the L2 per thread, from
  * RB_TEAM_TILE_MIN multiply-adds per step (B·G·H·H) on: below, a step's product takes about as
  * long as the threads' meeting (tanh at B = 32, H = 64..128: no gain). Measured with 2 threads
- * against OpenBLAS's native kernels, per whole layer call: 1.2-1.5x faster at H = 256 (all
- * cells), 1.1-1.2x for LSTM and GRU at H = 512 and for tanh at H = 512 with B = 16..64, 1.0x for
- * tanh at H = 1024 (2 MiB per thread: the slices stream from L3). */
+ * against OpenBLAS's native kernels, per whole layer call, on Zen 5 (1 MiB L2): 1.2-1.5x faster
+ * at H = 256 (all cells), 1.1-1.2x for LSTM and GRU at H = 512 and for tanh at H = 512 with
+ * B = 16..64, 1.0x for tanh at H = 1024 (2 MiB per thread: the slices stream from L3). On Zen 3
+ * (512 KiB L2, AVX2) 0.9-1.1x within the slices, 1.2-1.5x slower for LSTM at H = 512 (2 MiB per
+ * thread, which the slice limit now excludes there). */
 #define RB_TEAM_TILE_MIN 1048576
 
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
@@ -192,9 +241,10 @@ int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
     const size_t threads = (size_t)rb_team_threads(team);
     if (threads < 2)
         return 0;
+    const size_t l2 = rb_team_l2(team), slice_max = l2 / 2; /* floats: twice the L2 */
     if (B == 1)
-        return n > RB_SMALL_GEMV_MAX && n <= threads * RB_TEAM_SLICE_MAX;
-    return RB_HAVE_TILES && n <= threads * RB_TEAM_SLICE_MAX && (size_t)B * n >= RB_TEAM_TILE_MIN;
+        return l2 >= RB_TEAM_B1_L2 && n > RB_SMALL_GEMV_MAX && n <= threads * slice_max;
+    return RB_HAVE_TILES && n <= threads * slice_max && (size_t)B * n >= RB_TEAM_TILE_MIN;
 }
 
 static int small_gemv(int B, int N, int K)
@@ -214,8 +264,9 @@ void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, co
         }
 #if RB_HAVE_TILES
         /* out = H_prev · W_hᵀ   (B × K) · (K × N), W_hᵀ made by rb_fwd_prepare */
-        rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, rb_team_pack(team)->wht, N, beta,
-                  out, N);
+        const rb_pack *pk = rb_team_pack(team);
+        rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, pk->wht, pk->ldwt, beta, out,
+                     N);
         return;
 #endif
     }
@@ -239,8 +290,9 @@ void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const
             return;
         }
 #if RB_HAVE_TILES
-        /* out = Δ · W   (B × N) · (N × K) */
-        rb_team_gemm(team, B, K, N, (rb_opa){dG, (size_t)N, 1}, W, K, beta, out, K);
+        /* out = Δ · W   (B × N) · (N × K), W copied by rb_bwd_prepare */
+        const rb_pack *pk = rb_team_pack(team);
+        rb_team_gemm(team, B, K, N, (rb_opa){dG, (size_t)N, 1}, pk->wh, pk->ldh, beta, out, K);
         return;
 #endif
     }

@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define RB_TEAM_MAGIC 0x72627471u /* "rbtq": a live team; cleared by destroy */
 /* A waiting thread pauses RB_SPIN_PAUSES times (a few µs: a step's job usually comes sooner),
@@ -45,6 +46,7 @@ struct rnnbptt_team {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     rb_pack pack; /* W_h transposed for the current call (see rb_team_pack) */
+    size_t l2;    /* bytes of L2 per core, read at creation (rb_team_l2) */
 };
 
 /* One turn of a wait loop: a pause first (the awaited thread is running on another core), then
@@ -179,6 +181,8 @@ rnnbptt_team *rb_team_acquire(rnnbptt_team *tm)
 
 rb_pack *rb_team_pack(rnnbptt_team *tm) { return &tm->pack; }
 
+size_t rb_team_l2(const rnnbptt_team *tm) { return tm->l2; }
+
 void rb_team_release(rnnbptt_team *tm)
 {
     if (tm) {
@@ -231,6 +235,8 @@ rnnbptt_status rnnbptt_team_create(int threads, rnnbptt_team **team)
     }
     tm->magic = RB_TEAM_MAGIC;
     tm->n = threads;
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE); /* 0 or -1 where the system cannot tell */
+    tm->l2 = l2 > 0 ? (size_t)l2 : RB_L2_DEFAULT;
     tm->parked = 1; /* the workers start asleep */
     atomic_init(&tm->seq, 0);
     atomic_init(&tm->done, 0);
