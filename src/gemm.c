@@ -16,8 +16,6 @@
 #if RB_HAVE_TILES
 #include <string.h>
 
-#define RB_KC 256 /* reduction steps per block: a strip's block of B stays in L1 */
-#define RB_MC 384 /* rows of A per block: RB_MC × RB_KC floats of A stay in L2 */
 
 static inline rb_opa rb_opa_at(rb_opa A, size_t m, size_t r)
 {
@@ -47,19 +45,19 @@ static inline rb_opa rb_opa_at(rb_opa A, size_t m, size_t r)
 /* The widest instance this CPU runs (__builtin_cpu_supports reads what libgcc's constructor
  * found, OS support for the registers included). */
 static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, const float *Bm, int ldb,
-                      float beta, float *C, int ldc)
+                      float beta, float *C, int ldc, float *scratch)
 {
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx512f")) {
-        gemm_cols_avx512(M, R, j0, j1, A, Bm, ldb, beta, C, ldc);
+        gemm_cols_avx512(M, R, j0, j1, A, Bm, ldb, beta, C, ldc, scratch);
         return;
     }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        gemm_cols_avx2(M, R, j0, j1, A, Bm, ldb, beta, C, ldc);
+        gemm_cols_avx2(M, R, j0, j1, A, Bm, ldb, beta, C, ldc, scratch);
         return;
     }
 #endif
-    gemm_cols_vec4(M, R, j0, j1, A, Bm, ldb, beta, C, ldc);
+    gemm_cols_vec4(M, R, j0, j1, A, Bm, ldb, beta, C, ldc, scratch);
 }
 
 typedef struct {
@@ -70,6 +68,7 @@ typedef struct {
     float beta;
     float *C;
     int ldc;
+    float *scratch; /* RB_GEMM_SCRATCH floats per part */
 } rb_gemm_job;
 
 static void gemm_part(void *arg, int part, int nparts)
@@ -79,13 +78,14 @@ static void gemm_part(void *arg, int part, int nparts)
     const int j0 = rb_part_start(j->N, part, nparts, 32);
     const int j1 = rb_part_start(j->N, part + 1, nparts, 32);
     if (j1 > j0)
-        gemm_cols(j->M, j->R, j0, j1, j->A, j->Bm, j->ldb, j->beta, j->C, j->ldc);
+        gemm_cols(j->M, j->R, j0, j1, j->A, j->Bm, j->ldb, j->beta, j->C, j->ldc,
+                  j->scratch + (size_t)part * RB_GEMM_SCRATCH);
 }
 
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, const float *Bm, int ldb,
                   float beta, float *C, int ldc)
 {
-    rb_gemm_job j = {M, N, R, A, Bm, ldb, beta, C, ldc};
+    rb_gemm_job j = {M, N, R, A, Bm, ldb, beta, C, ldc, rb_team_pack(team)->scratch};
     rb_team_run(team, gemm_part, &j);
 }
 

@@ -71,14 +71,16 @@ int rb_team_threads(const rnnbptt_team *tm);      /* n; 1 for NULL */
 size_t rb_team_l2(const rnnbptt_team *tm);
 #define RB_L2_DEFAULT ((size_t)1 << 20)
 void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg); /* all parts, returns when done */
-/* A team's buffer for the weights its GEMM kernel reads in a call: W_xᵀ and W_hᵀ in a forward
- * (made by rb_fwd_prepare), W_h with padded rows in a backward (rb_bwd_prepare). */
+/* A team's buffer for its GEMM kernel in a call: scratch, and the weights it reads: W_xᵀ and
+ * W_hᵀ in a forward (made by rb_fwd_prepare), W_h with padded rows in a backward
+ * (rb_bwd_prepare). */
 typedef struct {
     float *buf;
     size_t cap;         /* floats allocated */
     const float *wxt;   /* forward: W_xᵀ (I, G·H), rows G·H apart */
     const float *wht;   /* forward at B > 1: W_hᵀ (H, G·H), rows ldwt apart */
     const float *wh;    /* backward at B > 1: W_h (G·H, H), rows ldh apart */
+    float *scratch;     /* the GEMM kernel's: RB_GEMM_SCRATCH floats per thread */
     int ldwt, ldh;      /* padded strides (rb_pad_ld) */
 } rb_pack;
 rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
@@ -96,6 +98,10 @@ void rb_team_rows(rnnbptt_team *tm, int B, rb_rows_fn fn, void *ctx);
 #define RB_HAVE_TILES 0
 #endif
 
+#define RB_KC 256 /* reduction steps per block: a strip's block of Bm stays in L1 */
+#define RB_MC 384 /* rows of A per block: RB_MC × RB_KC floats of A stay in L2 */
+#define RB_GEMM_SCRATCH (RB_MC * RB_KC) /* floats per thread: a transposed A's packed block */
+
 /* A general GEMM operand A (M, R): element (m, r) at p[m·sm + r·sr], so that A may be a row-major
  * matrix (sm = its row length, sr = 1) or the transpose of one (sm = 1, sr = its row length). */
 typedef struct {
@@ -103,8 +109,9 @@ typedef struct {
     size_t sm, sr;
 } rb_opa;
 
-/* C (M, N) (+)= A (M, R) · Bm (R, N) on the team (held by the caller), each thread on a range of
- * C's columns; Bm and C row-major with rows ldb and ldc apart; beta is 0 or 1. */
+/* C (M, N) (+)= A (M, R) · Bm (R, N) on the team (held by the caller, and prepared: its pack's
+ * scratch set), each thread on a range of C's columns; Bm and C row-major with rows ldb and ldc
+ * apart; beta is 0 or 1. */
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, const float *Bm, int ldb,
                   float beta, float *C, int ldc);
 /* WT (K, N), rows ldt apart, = W (N, K)ᵀ on the team. */
@@ -154,9 +161,9 @@ int rb_team_useful(const rnnbptt_team *team, int B, size_t n_wh);
 rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh);
 
-/* Before a backward's time loop: the team the backward uses, after copying W_h with padded rows
- * into the team's buffer at B > 1; NULL when team is NULL or that buffer cannot be allocated
- * (the backward then runs without the team). */
+/* Before a backward's time loop: the team the backward uses, after reserving its kernel's scratch
+ * and, at B > 1, copying W_h with padded rows into the team's buffer; NULL when team is NULL or
+ * that buffer cannot be allocated (the backward then runs without the team). */
 rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wh);
 
 /* out (B, N) (+)= hprev (B, K) · Wᵀ (K, N): with a team (held, useful for these sizes and, at

@@ -33,9 +33,10 @@ void rb_carve_grads(const rb_dims *d, float *dparams, rb_grads *g)
  * (measured with 2 threads at H = 128: 2.9 µs per step against 0.65 µs single-threaded; the two
  * break even near H = 256..512). Below 9216 OpenBLAS runs one thread with a faster kernel than
  * ours. 131072 floats = 512 KiB, half a Zen 5 core's L2.
- * With a team of n >= 2 threads, the products with W up to n slices of twice a core's L2 run on
- * the team (rb_team_useful). At B = 1 only above RB_SMALL_GEMV_MAX elements, and only on cores
- * with at least RB_TEAM_B1_L2 of L2: each thread's slice of W then stays in its own L2
+ * With a team of n >= 2 threads, the products with W up to n slices of twice a core's L2 (half
+ * of it on cores with less than RB_TEAM_BIG_L2 of L2) run on the team (rb_team_useful). At B = 1
+ * only above RB_SMALL_GEMV_MAX elements, and only on cores with at least RB_TEAM_BIG_L2 of L2:
+ * each thread's slice of W then stays in its own L2
  * (measured on Zen 5, 1 MiB L2, at H = 512 with 2 threads: 5.4 µs per forward step against 9 µs
  * for OpenBLAS's sgemv; below, exchanging h between the cores at every step costs about what
  * splitting saves, H = 256: break-even, H = 128: 2x slower; up to 2 MiB per thread the slices
@@ -43,7 +44,7 @@ void rb_carve_grads(const rb_dims *d, float *dparams, rb_grads *g)
  * size measured 1.1-1.5x slower on a team (tanh H = 384..768, LSTM H = 192..512, T = 100). */
 #define RB_SMALL_GEMV_MIN 9216
 #define RB_SMALL_GEMV_MAX 131072
-#define RB_TEAM_B1_L2 ((size_t)1 << 20)
+#define RB_TEAM_BIG_L2 ((size_t)1 << 20)
 
 /* Sum of the 16 partial sums a[0..15], as a tree (vectorizes to shuffles; a is clobbered). */
 RB_ROW float rb_sum16(float *a)
@@ -154,15 +155,20 @@ static void gemv_t_part(void *arg, int part, int nparts)
         small_gemv_t(j->N, k1 - k0, j->K, j->W + k0, j->v, j->beta, j->y + k0);
 }
 
-/* The team's buffer, at least n floats (kept across calls: allocated at first use or growth). */
-static float *pack_reserve(rb_pack *pk, size_t n)
+/* The team's buffer: its kernel's scratch for each thread, then n floats for the call's weights,
+ * returned (kept across calls: allocated at first use or growth; NULL without memory). */
+static float *pack_reserve(rb_pack *pk, const rnnbptt_team *team, size_t n)
 {
-    if (pk->cap < n) {
+    const size_t ns = (size_t)rb_team_threads(team) * RB_GEMM_SCRATCH;
+    if (pk->cap < ns + n) {
         free(pk->buf);
-        pk->buf = malloc(n * sizeof(float));
-        pk->cap = pk->buf ? n : 0;
+        pk->buf = malloc((ns + n) * sizeof(float));
+        pk->cap = pk->buf ? ns + n : 0;
+        if (!pk->buf)
+            return NULL;
     }
-    return pk->buf;
+    pk->scratch = pk->buf;
+    return pk->buf + ns;
 }
 
 rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
@@ -174,7 +180,7 @@ rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
     rb_pack *pk = rb_team_pack(team);
     const int GH = d->GH, ldwt = rb_pad_ld(GH);
     const size_t nx = (size_t)GH * (size_t)d->I, nh = d->B > 1 ? (size_t)d->H * ldwt : 0;
-    float *buf = pack_reserve(pk, nx + nh);
+    float *buf = pack_reserve(pk, team, nx + nh);
     if (!buf)
         return NULL;
     pk->wxt = buf;
@@ -207,14 +213,16 @@ static void copy_rows(void *p, int r0, int r1)
 
 rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wh)
 {
-    if (!team || d->B == 1)
-        return team;
+    if (!team)
+        return NULL;
 #if RB_HAVE_TILES
     rb_pack *pk = rb_team_pack(team);
     const int ldh = rb_pad_ld(d->H);
-    float *buf = pack_reserve(pk, (size_t)d->GH * ldh);
+    float *buf = pack_reserve(pk, team, d->B > 1 ? (size_t)d->GH * ldh : 0);
     if (!buf)
         return NULL;
+    if (d->B == 1)
+        return team;
     pk->wh = buf;
     pk->ldh = ldh;
     rb_copy_ctx c = {Wh, d->H, ldh, buf}; /* W_h (GH, H), rows ldh apart */
@@ -226,14 +234,15 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 #endif
 }
 
-/* B > 1: the tiles run on a team up to the same slices of twice the L2 per thread, from
+/* B > 1: the tiles run on a team up to the same slices per thread as at B = 1, from
  * RB_TEAM_TILE_MIN multiply-adds per step (B·G·H·H) on: below, a step's product takes about as
  * long as the threads' meeting (tanh at B = 32, H = 64..128: no gain). Measured with 2 threads
  * against OpenBLAS's native kernels, per whole layer call, on Zen 5 (1 MiB L2): 1.2-1.5x faster
  * at H = 256 (all cells), 1.1-1.2x for LSTM and GRU at H = 512 and for tanh at H = 512 with
  * B = 16..64, 1.0x for tanh at H = 1024 (2 MiB per thread: the slices stream from L3). On Zen 3
- * (512 KiB L2, AVX2) 0.9-1.1x within the slices, 1.2-1.5x slower for LSTM at H = 512 (2 MiB per
- * thread, which the slice limit now excludes there). */
+ * (512 KiB L2, AVX2 kernel) the team pays only for small slices: with at most half the L2 per
+ * thread 0.92-1.21x (tanh H = 192..352, LSTM H = 128..176, B = 16..128, T = 100), with a whole
+ * L2 0.72-0.90x (tanh H = 512); so below 1 MiB of L2 slices are held to half of it. */
 #define RB_TEAM_TILE_MIN 1048576
 
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
@@ -241,9 +250,10 @@ int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
     const size_t threads = (size_t)rb_team_threads(team);
     if (threads < 2)
         return 0;
-    const size_t l2 = rb_team_l2(team), slice_max = l2 / 2; /* floats: twice the L2 */
+    const size_t l2 = rb_team_l2(team);
+    const size_t slice_max = l2 >= RB_TEAM_BIG_L2 ? l2 / 2 : l2 / 8; /* floats: 2 L2s, half one */
     if (B == 1)
-        return l2 >= RB_TEAM_B1_L2 && n > RB_SMALL_GEMV_MAX && n <= threads * slice_max;
+        return l2 >= RB_TEAM_BIG_L2 && n > RB_SMALL_GEMV_MAX && n <= threads * slice_max;
     return RB_HAVE_TILES && n <= threads * slice_max && (size_t)B * n >= RB_TEAM_TILE_MIN;
 }
 

@@ -392,26 +392,28 @@ static void run_cell(rnnbptt_cell cell)
 }
 
 /* ---- with an rnnbptt_team ------------------------------------------------------------------
- * A team splits the B = 1 products with 131072 < G·H·H <= threads · 524288 and the B > 1 ones
- * with B·G·H·H >= 1048576 (see the header). These H put every cell just inside the B = 1 range,
- * odd and with G·H not a multiple of 16 so the parts' ranges leave ragged ends: with B = 9 and 15
- * the kernel's strips of two vectors, of one and the scalar columns all run (GRU: 3·213 =
- * 19·32 + 16 + 15 with AVX-512, 39·16 + 8 + 7 with AVX2), and B = 15 and the hoisted GEMMs'
- * G·H rows use the full row tiles (8 with AVX-512, 6 with AVX2, 4 otherwise) and the remainder
- * tiles of 4, 2 and 1; B = 2 is below the B > 1 range. H > 256
- * runs the reduction in more than one block. Teams of 2 and 3 threads (3 > this machine's cores:
- * the spin-waits must still make progress), against the same reference with the same
+ * Where a team runs is the header's rule (header_team_rule below). The B = 1 cases' H put every
+ * cell just inside the B = 1 range of cores with 1 MiB of L2 or more; the B > 1 cases' Hb give
+ * 116509 <= G·Hb·Hb <= 131072, so B = 9 and 15 run on the team with 2 or 3 threads on any core
+ * (slices of at most 256 KiB; B = 2 is below the B > 1 range). All H are odd, with G·H mod 32 in
+ * 25..31 so the parts' ranges leave ragged ends: the kernel's strips of two vectors, of one and
+ * the scalar columns all run with AVX-512 and AVX2 alike; B = 15 and the hoisted GEMMs' G·H rows
+ * use the full row tiles (8 with AVX-512, 6 with AVX2, 4 otherwise) and the remainder tiles of
+ * 4, 2 and 1; H > 256 and T·B > 256 run the reductions in more than one block, and the dW
+ * products (A transposed) pack their blocks. Teams of 2 and 3 threads (3 > this machine's
+ * cores: the spin-waits must still make progress), against the same reference with the same
  * tolerances. */
-/* The header's rule for where a team runs, restated: slices of W_h of at most twice the L2 per
- * thread; at B > 1 from 2^20 multiply-adds per step, at B = 1 above 131072 elements of W_h and
- * only with 1 MiB of L2 or more. Here B = 2 is below the B > 1 range, and B = 1 runs on the team
- * only on such cores (with less L2 these B = 1 cases check the team-less path once more). */
+/* The header's rule for where a team runs, restated: slices of W_h of at most S bytes per thread
+ * (S = 2·L2 with 1 MiB of L2 or more, else L2 / 2); at B > 1 from 2^20 multiply-adds per step,
+ * at B = 1 above 131072 elements of W_h and only with 1 MiB of L2 or more. Here B = 2 is below
+ * the B > 1 range, and B = 1 runs on the team only on such cores (with less L2 these B = 1 cases
+ * check the team-less path once more). */
 static int header_team_rule(rnnbptt_cell cell, int H, int B, int threads)
 {
     const long l2s = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    const double l2 = l2s > 0 ? (double)l2s : 1048576.0;
+    const double l2 = l2s > 0 ? (double)l2s : 1048576.0, S = l2 >= 1048576.0 ? 2 * l2 : l2 / 2;
     const double G = cell == RNNBPTT_LSTM ? 4 : cell == RNNBPTT_GRU ? 3 : 1, n = G * H * H;
-    if (threads < 2 || n * 4 > threads * 2 * l2)
+    if (threads < 2 || n * 4 > threads * S)
         return 0;
     return B > 1 ? B * n >= 1048576 : n > 131072 && l2 >= 1048576;
 }
@@ -422,25 +424,26 @@ static void test_team(void **state)
     static const int len1[] = {5};
     static const struct {
         rnnbptt_cell cell;
-        int H;
-    } sizes[] = {{RNNBPTT_RNN_TANH, 397}, {RNNBPTT_RNN_RELU, 371}, {RNNBPTT_LSTM, 187},
-                 {RNNBPTT_GRU, 213}};
+        int H, Hb; /* for B = 1, for B > 1 */
+    } sizes[] = {{RNNBPTT_RNN_TANH, 397, 345}, {RNNBPTT_RNN_RELU, 371, 347},
+                 {RNNBPTT_LSTM, 187, 175}, {RNNBPTT_GRU, 213, 201}};
     int ok = 1;
     for (int threads = 2; threads <= 3; threads++) {
         rnnbptt_team *team = NULL;
         assert_int_equal(rnnbptt_team_create(threads, &team), RNNBPTT_OK);
         assert_non_null(team);
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-            const int H = sizes[k].H;
+            const int H = sizes[k].H, Hb = sizes[k].Hb;
             const rcase cs[] = {{"team_B1", 6, 1, 29, H, NULL, 0, USE_ALL},
                                 {"team_B1_short", 6, 1, 13, H, len1, 0, USE_H0 | USE_DH},
-                                {"team_B2", 3, 2, 7, H, NULL, 1, USE_ALL},
-                                {"team_B15", 3, 15, 5, H, NULL, 1, USE_ALL},
-                                {"team_B9_h0_NULL", 2, 9, 11, H, NULL, 0, USE_DH | USE_DHT}};
+                                {"team_B2", 3, 2, 7, Hb, NULL, 1, USE_ALL},
+                                {"team_B15", 3, 15, 5, Hb, NULL, 1, USE_ALL},
+                                {"team_B9_h0_NULL", 2, 9, 11, Hb, NULL, 0, USE_DH | USE_DHT},
+                                {"team_B9_T30", 30, 9, 3, Hb, NULL, 1, USE_ALL}};
             for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
-                const rnnbptt_layer L = {sizes[k].cell, cs[c].I, H, team};
+                const rnnbptt_layer L = {sizes[k].cell, cs[c].I, cs[c].H, team};
                 ok &= expect(rnnbptt_team_used(&L, cs[c].B) ==
-                                 header_team_rule(sizes[k].cell, H, cs[c].B, threads),
+                                 header_team_rule(sizes[k].cell, cs[c].H, cs[c].B, threads),
                              cs[c].name, "rnnbptt_team_used disagrees with the header's sizes");
                 ok &= run_case(sizes[k].cell, &cs[c], 0x7EA40000u + 131u * k + 17u * c, team);
             }
