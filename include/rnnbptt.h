@@ -98,9 +98,12 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *      as without one.
  *  Other sizes run exactly as without a team. For its kernel a team keeps a buffer of about
  *  G*H*(I+H) floats (W_x and W_h transposed at the start of each forward call, W_h with padded
- *  rows at the start of each backward call at B > 1), allocated at first use and freed by
- *  rnnbptt_team_destroy; if it cannot be allocated, that call runs without the team. Results differ from the team-less call only by float rounding (sums in
- *  another order); for a given team size or none, results are deterministic.
+ *  rows at the start of each backward call at B > 1) plus 384 KiB of scratch per thread,
+ *  allocated at first use, grown when a larger layer needs more and freed by
+ *  rnnbptt_team_destroy; if it cannot be allocated, that call runs without the team. Its kernel
+ *  also takes up to 32 KiB of each thread's stack, the calling thread's included. Results
+ *  differ from the team-less call only by float rounding (sums in another order, fused
+ *  multiply-adds); for a given team size or none, on a given CPU, results are deterministic.
  *
  *  Costs and rules, all explicit:
  *    - rnnbptt_team_create starts threads-1 threads. During a call they busy-wait between jobs

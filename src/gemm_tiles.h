@@ -5,7 +5,9 @@
  * C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1), Bm and C row-major, A any strides.
  * Tiles of RB_MR rows × 2·RB_VL columns keep 2·RB_MR accumulators in vector registers (16 of
  * AVX-512's 32, 12 of AVX2's 16, 8 of SSE's 16); every row tile of a strip passes over the same
- * RB_KC rows of Bm's strip, which stay in L1, and a block of RB_MC rows of A stays in L2. */
+ * RB_KC rows of Bm's strip, which stay in L1 (copied to a contiguous panel first when Bm's
+ * stride would put its rows in a few cache sets), and a block of RB_MC rows of A stays in L2
+ * (packed first when A is a transpose). */
 #define RB_CAT2(a, b) a##_##b
 #define RB_CAT(a, b) RB_CAT2(a, b)
 #define RB_FN(name) RB_CAT(name, RB_SFX)

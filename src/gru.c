@@ -12,7 +12,8 @@
 
 /* One row of the gate pass: [r z n hn] in place in g (4H, holding [xr xz xn] on entry) from
  * s = W_h h_{t-1} + b_h (3H); h = (1 − z) ⊙ n + z ⊙ hp (hp NULL = 0). */
-RB_ROW void gates_row(int H, float *g, const float *s, const float *hp, float *h)
+RB_ROW void gates_row(int H, float *restrict g, const float *restrict s,
+                      const float *restrict hp, float *restrict h)
 {
     for (int j = 0; j < H; j++) {
         const float r = rb_sigm(g[j] + s[j]), z = rb_sigm(g[H + j] + s[H + j]);
@@ -87,7 +88,8 @@ void rb_gru_forward(const rb_fwd_args *a)
 /* One row of the gradient pass: from the gates g = [r z n hn], h_{t-1} (hp NULL = 0) and the total
  * dh, the input-side gate gradients dx and recurrent-side dhg (3H each); dh becomes its direct
  * part z ⊙ dh of dh_{t-1}. */
-RB_ROW void grads_row(int H, const float *g, const float *hp, float *dh, float *dx, float *dhg)
+RB_ROW void grads_row(int H, const float *restrict g, const float *restrict hp,
+                      float *restrict dh, float *restrict dx, float *restrict dhg)
 {
     for (int j = 0; j < H; j++) {
         const float r = g[j], z = g[H + j], n = g[2 * H + j], hn = g[3 * H + j], dhv = dh[j];

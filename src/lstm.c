@@ -10,7 +10,8 @@
 
 /* One row of the gate pass: activations in place in g (4H), c = f ⊙ cp + i ⊙ g (cp NULL = 0),
  * h = o ⊙ tanh(c). */
-RB_ROW void gates_row(int H, float *g, const float *cp, float *c, float *h)
+RB_ROW void gates_row(int H, float *restrict g, const float *restrict cp, float *restrict c,
+                      float *restrict h)
 {
     for (int j = 0; j < H; j++) {
         const float i = rb_sigm(g[j]), f = rb_sigm(g[H + j]), gg = rb_tanh(g[2 * H + j]),
@@ -86,8 +87,9 @@ void rb_lstm_forward(const rb_fwd_args *a)
 
 /* One row of the gradient pass: from the activated gates g, c_t, c_{t-1} (cp NULL = 0), the total
  * dh and the carried dc, the pre-activation gate gradients dg (4H); dc becomes dc_{t-1}. */
-RB_ROW void grads_row(int H, const float *g, const float *c, const float *cp, const float *dh,
-                      float *dc, float *dg)
+RB_ROW void grads_row(int H, const float *restrict g, const float *restrict c,
+                      const float *restrict cp, const float *restrict dh, float *restrict dc,
+                      float *restrict dg)
 {
     for (int j = 0; j < H; j++) {
         const float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];

@@ -67,13 +67,13 @@ static RB_CLONES void delta_step(const rb_bwd_args *a, int t, float *Dt, int b0,
     const int T = a->d->T, B = a->d->B, H = a->d->H, relu = a->d->cell == RNNBPTT_RNN_RELU;
     const float *ht = a->h + (size_t)t * B * H;
     for (int b = b0; b < b1; b++) {
-        float *row = Dt + (size_t)b * H;
+        float *restrict row = Dt + (size_t)b * H;
         if (!rb_active(a->lengths, b, t)) {
             memset(row, 0, (size_t)H * sizeof(float));
             continue;
         }
         const rb_upstream u = rb_upstream_at(a, t, b);
-        const float *hr = ht + (size_t)b * H;
+        const float *restrict hr = ht + (size_t)b * H;
         rb_gather_dh(row, u.dh, u.dhT, rb_last(a->lengths, T, b, t), H);
         if (relu)
             for (int j = 0; j < H; j++)
