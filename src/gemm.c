@@ -4,9 +4,9 @@
  *
  * Used for the per-step products at B > 1 — forward A = h_{t-1} (B, H), B = W_hᵀ (H, G·H);
  * backward A = Δ_t (B, G·H), B = W_h; both made once per call with padded rows — and, in a call
- * on a team, the hoisted GEMMs too. Why not sgemm for the steps: OpenBLAS re-packs W_h at every call and hands
- * the work to its threads afresh, which at these shapes (M = B rows only) costs as much as the
- * arithmetic; here each thread's slice of W_hᵀ stays in its own L2. Measured on one core (Zen 5,
+ * on a team, the hoisted GEMMs too. Why not sgemm for the steps: OpenBLAS re-packs W_h at every
+ * call and hands the work to its threads afresh, which at these shapes (M = B rows only) costs
+ * as much as the arithmetic; here each thread's slice of W_hᵀ stays in its own L2. Measured on one core (Zen 5,
  * AVX-512 instance): 272-283 GFLOP/s at M = 16..128, H = 256..512, where OpenBLAS's sgemm gives
  * 139-232 on one thread and 138-320 on two. Why the hoisted GEMMs too: then a call on a team
  * makes no BLAS call, and OpenBLAS's threads, which spin for ~0.1 s after each threaded call,

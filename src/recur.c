@@ -357,12 +357,12 @@ void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const fl
 {
     const int B = d->B, I = d->I, H = d->H, GH = d->GH, TB = d->TB;
 #if RB_HAVE_TILES
-    if (d->team) { /* the same products on the team, Δᵀ read in place (A with sm = 1, sr = GH) */
+    if (d->team) { /* the same products on the team; Δᵀ is A with sm = 1, sr = GH (packed by blocks) */
         const size_t sgh = (size_t)GH;
         rb_team_gemm(d->team, GH, I, TB, (rb_opa){dG, 1, sgh}, X, I, 1.0f, g->Wx, I);
         if (TB > B)
-            rb_team_gemm(d->team, GH, H, TB - B, (rb_opa){dGh + (size_t)B * sgh, 1, sgh}, h, H, 1.0f,
-                      g->Wh, H);
+            rb_team_gemm(d->team, GH, H, TB - B, (rb_opa){dGh + (size_t)B * sgh, 1, sgh}, h, H,
+                         1.0f, g->Wh, H);
         if (h0)
             rb_team_gemm(d->team, GH, H, B, (rb_opa){dGh, 1, sgh}, h0, H, 1.0f, g->Wh, H);
         rb_colsum_add(TB, GH, dG, GH, g->bx);

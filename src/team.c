@@ -45,7 +45,7 @@ struct rnnbptt_team {
     void *arg;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    rb_pack pack; /* W_h transposed for the current call (see rb_team_pack) */
+    rb_pack pack; /* the kernel's scratch and weights for the current call (rb_team_pack) */
     size_t l2;    /* bytes of L2 per core, read at creation (rb_team_l2) */
 };
 
