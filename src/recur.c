@@ -357,7 +357,7 @@ void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const fl
 {
     const int B = d->B, I = d->I, H = d->H, GH = d->GH, TB = d->TB;
 #if RB_HAVE_TILES
-    if (d->team) { /* the same products on the team; Δᵀ is A with sm = 1, sr = GH (packed by blocks) */
+    if (d->team) { /* the same products on the team; Δᵀ is A with sm = 1, sr = GH (packed) */
         const size_t sgh = (size_t)GH;
         rb_team_gemm(d->team, GH, I, TB, (rb_opa){dG, 1, sgh}, X, I, 1.0f, g->Wx, I);
         if (TB > B)
