@@ -46,13 +46,16 @@ void rb_carve_grads(const rb_dims *d, float *dparams, rb_grads *g)
 #define RB_SMALL_GEMV_MAX 131072
 #define RB_TEAM_BIG_L2 ((size_t)1 << 20)
 
-/* Sum of the 16 partial sums a[0..15], as a tree (vectorizes to shuffles; a is clobbered). */
+/* Sum of the 16 partial sums a[0..15], as a tree whose levels are written out so that each
+ * vectorizes (a loop over the level width did not: GCC ran it as scalar adds through the stack,
+ * which at K = 128 took most of a small product's time); a is clobbered. */
 RB_ROW float rb_sum16(float *a)
 {
-    for (int w = 8; w >= 1; w /= 2)
-        for (int l = 0; l < w; l++)
-            a[l] += a[l + w];
-    return a[0];
+    for (int l = 0; l < 8; l++)
+        a[l] += a[l + 8];
+    for (int l = 0; l < 4; l++)
+        a[l] += a[l + 4];
+    return (a[0] + a[2]) + (a[1] + a[3]);
 }
 
 /* y (N) (+)= W (N, K) · x (K): dot products of four rows at a time with 16 partial sums each,
@@ -112,7 +115,14 @@ RB_CLONES static void small_gemv_t(int N, int K, int ld, const float *W, const f
         const int nk = K - k0 < RB_TCHUNK ? K - k0 : RB_TCHUNK;
         for (int k = 0; k < nk; k++)
             acc[k] = 0.0f;
-        for (int n = 0; n < N; n++) {
+        int n = 0;
+        for (; n + 4 <= N; n += 4) { /* four rows a pass: a quarter of acc's loads and stores */
+            const float *w0 = W + (size_t)n * ld + k0, *w1 = w0 + ld, *w2 = w1 + ld, *w3 = w2 + ld;
+            const float d0 = d[n], d1 = d[n + 1], d2 = d[n + 2], d3 = d[n + 3];
+            for (int k = 0; k < nk; k++)
+                acc[k] += (w0[k] * d0 + w1[k] * d1) + (w2[k] * d2 + w3[k] * d3);
+        }
+        for (; n < N; n++) {
             const float *w = W + (size_t)n * ld + k0, dn = d[n];
             for (int k = 0; k < nk; k++)
                 acc[k] += w[k] * dn;
