@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 /* ---- one point of a sweep, and what an implementation measured there ---- */
-/* IMPL_TEAM: the library with an rnnbptt_team (B = 1 points only, where the team is used). */
+/* IMPL_TEAM: the library with an rnnbptt_team (only the points where the team is used). */
 typedef enum { IMPL_RNNBPTT, IMPL_NAIVE, IMPL_PERSTEP, IMPL_TEAM, IMPL_COUNT } bench_impl;
 typedef enum { PHASE_BOTH, PHASE_FWD, PHASE_BWD } bench_phase;
 
@@ -83,6 +83,7 @@ int baselines_check(FILE *out);
 
 /* ---- machine.c: clock, BLAS threads, peak, bandwidth, run header ---- */
 double now_s(void); /* CLOCK_MONOTONIC, seconds */
+void sleep_s(double s);
 int blas_is_openblas(void);
 int blas_threads(void);
 int blas_set_threads(int n); /* 0, or -1 if this BLAS has no API for it */

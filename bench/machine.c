@@ -21,6 +21,13 @@ double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0) /* interrupted: sleep the rest */
+        ;
+}
+
 /* ---- the BLAS ---- */
 #ifdef RNNBPTT_BENCH_OPENBLAS
 int blas_is_openblas(void) { return 1; }

@@ -189,6 +189,11 @@ int run_point(bench_bufs *bb, const bench_point *p, bench_impl m, const bench_op
     const int want_f = o->phase != PHASE_BWD, want_b = o->phase != PHASE_FWD;
     double tf, tb;
     init_point(bb, &L);
+    /* OpenBLAS's threads spin for ~0.1 s after each threaded call (the other implementations'
+     * runs just made many) and would take a core from the team's threads: let them sleep first,
+     * as they would in an application whose recurrent layers all run on a team. */
+    if (m == IMPL_TEAM)
+        sleep_s(0.25);
     if (!want_f && once(bb, p, m, o, 1, 0, &tf, &tb)) /* backward needs h (and reserve) */
         return -1;
     for (int w = 0; w < o->warmup; w++)
