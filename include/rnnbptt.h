@@ -79,8 +79,9 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *  every step, so its slice of W_h stays in its core's own cache for the whole time loop, and
  *  the threads meet between steps in about 0.1 µs.
  *
- *  What it does: when a layer's `team` is set and the sizes suit it (rnnbptt_team_used), the
- *  whole call runs on the team's n threads (the calling thread is one of them):
+ *  What it does: when a layer's `team` is set and the sizes suit it (rnnbptt_team_used; never in
+ *  a build by a compiler other than GCC or Clang, which the team's kernel needs), the whole call
+ *  runs on the team's n threads (the calling thread is one of them):
  *    - each step's W_h product, every thread on a fixed slice of W_h of at most S bytes, where
  *      S = 2 * L2 on cores with L2 >= 1 MiB and S = L2 / 2 on smaller ones (L2: the L2 cache
  *      per core, sysconf(_SC_LEVEL2_CACHE_SIZE) when the team is created, 1 MiB where the

@@ -90,8 +90,8 @@ rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
 typedef void (*rb_rows_fn)(void *ctx, int b0, int b1);
 void rb_team_rows(rnnbptt_team *tm, int B, rb_rows_fn fn, void *ctx);
 
-/* ---- gemm.c: the team's GEMM kernel (GCC/Clang vector extensions; other compilers run every
- * product on the BLAS and never use a team at B > 1) ---- */
+/* ---- gemm.c: the team's GEMM kernel (GCC/Clang vector extensions; with other compilers every
+ * product runs on the BLAS and no call uses a team) ---- */
 #if defined(__GNUC__)
 #define RB_HAVE_TILES 1
 #else

@@ -258,13 +258,13 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
 {
     const size_t threads = (size_t)rb_team_threads(team);
-    if (threads < 2)
+    if (!RB_HAVE_TILES || threads < 2) /* a call on a team runs every product on its kernel */
         return 0;
     const size_t l2 = rb_team_l2(team);
     const size_t slice_max = l2 >= RB_TEAM_BIG_L2 ? l2 / 2 : l2 / 8; /* floats: 2 L2s, half one */
     if (B == 1)
         return l2 >= RB_TEAM_BIG_L2 && n > RB_SMALL_GEMV_MAX && n <= threads * slice_max;
-    return RB_HAVE_TILES && n <= threads * slice_max && (size_t)B * n >= RB_TEAM_TILE_MIN;
+    return n <= threads * slice_max && (size_t)B * n >= RB_TEAM_TILE_MIN;
 }
 
 static int small_gemv(int B, int N, int K)
