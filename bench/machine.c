@@ -6,6 +6,7 @@
 #include <cblas.h>
 #undef I /* <complex.h>, pulled in by OpenBLAS's cblas.h, defines I */
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ double now_s(void)
 void sleep_s(double s)
 {
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0) /* interrupted: sleep the rest */
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) /* interrupted: sleep the rest */
         ;
 }
 

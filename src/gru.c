@@ -68,10 +68,8 @@ void rb_gru_forward(const rb_fwd_args *a)
     const size_t BH = (size_t)B * H, BW = (size_t)B * W4;
     float *A = a->reserve, *S = a->reserve + (size_t)d->TB * W4;
 
-    /* with a team: W_xᵀ (and W_hᵀ) for its GEMM kernel, made once here (NULL: run without) */
-    rnnbptt_team *team = rb_fwd_prepare(d->team, d, a->p.Wx, a->p.Wh);
     /* A[:, 0:3H] (TB × 3H) = X · W_xᵀ + b_x: all gates of all steps, one GEMM */
-    rb_project(team, d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, W4);
+    rb_project(d->team, d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, W4);
     for (int t = 0; t < T; t++) {
         float *At = A + (size_t)t * BW, *ht = a->h + (size_t)t * BH;
         const float *hp = t ? ht - BH : a->h0;
@@ -79,9 +77,9 @@ void rb_gru_forward(const rb_fwd_args *a)
         for (int b = 0; b < B; b++)
             memcpy(S + (size_t)b * GH, a->p.bh, (size_t)GH * sizeof(float));
         if (hp)
-            rb_step_fwd(team, B, H, GH, hp, a->p.Wh, 1.0f, S);
+            rb_step_fwd(d->team, B, H, GH, hp, a->p.Wh, 1.0f, S);
         gates_ctx c = {a, t, At, S, hp, ht};
-        rb_team_rows(team, B, gates_rows, &c);
+        rb_team_rows(d->team, B, gates_rows, &c);
     }
 }
 

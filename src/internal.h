@@ -155,13 +155,13 @@ void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const f
  * every rb_step_* and rb_team_rows of a call with d->team set runs on it. */
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n_wh);
 
-/* Before a forward's projection: the team the forward uses, after making W_xᵀ (and at B > 1
- * W_hᵀ) in the team's buffer for the team's GEMM kernel; NULL when team is NULL or that buffer
- * cannot be allocated (the forward then runs without the team). */
+/* At a forward's entry, the twin of rb_bwd_prepare: the team the forward uses, after reserving
+ * its kernel's scratch and making W_xᵀ (and at B > 1 W_hᵀ) in the team's buffer; NULL when team
+ * is NULL or that buffer cannot be allocated (the forward then runs without the team). */
 rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh);
 
-/* Before a backward's time loop: the team the backward uses, after reserving its kernel's scratch
+/* At a backward's entry: the team the backward uses, after reserving its kernel's scratch
  * and, at B > 1, copying W_h with padded rows into the team's buffer; NULL when team is NULL or
  * that buffer cannot be allocated (the backward then runs without the team). */
 rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wh);

@@ -57,13 +57,14 @@ rnnbptt_status rnnbptt_forward(const rnnbptt_layer *L, const float *params, int 
         RETURN_IF(!scratch, RNNBPTT_ENOMEM);
         a.reserve = scratch;
     }
-    d.team = acquire_team(L->team, &d); /* NULL if busy or of no use at these sizes */
+    rnnbptt_team *held = acquire_team(L->team, &d); /* NULL if busy or of no use at these sizes */
+    d.team = rb_fwd_prepare(held, &d, a.p.Wx, a.p.Wh); /* NULL: runs without the team */
     switch (d.cell) {
     case RNNBPTT_LSTM: rb_lstm_forward(&a); break;
     case RNNBPTT_GRU: rb_gru_forward(&a); break;
     default: rb_rnn_forward(&a); break;
     }
-    rb_team_release(d.team);
+    rb_team_release(held);
     free(scratch);
     return RNNBPTT_OK;
 }

@@ -70,18 +70,16 @@ void rb_lstm_forward(const rb_fwd_args *a)
     const size_t BH = (size_t)B * H, BGH = (size_t)B * GH;
     float *A = a->reserve, *C = a->reserve + (size_t)d->TB * GH;
 
-    /* with a team: W_xᵀ (and W_hᵀ) for its GEMM kernel, made once here (NULL: run without) */
-    rnnbptt_team *team = rb_fwd_prepare(d->team, d, a->p.Wx, a->p.Wh);
     /* A (TB × 4H) = X · W_xᵀ + b: all gates of all steps, one GEMM */
-    rb_project(team, d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, GH);
+    rb_project(d->team, d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, GH);
     for (int t = 0; t < T; t++) {
         float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH, *ht = a->h + (size_t)t * BH;
         const float *hp = t ? ht - BH : a->h0, *cp = t ? Ct - BH : a->c0;
         /* A_t += h_{t-1} · W_hᵀ   (B × H) · (H × 4H) */
         if (hp)
-            rb_step_fwd(team, B, H, GH, hp, a->p.Wh, 1.0f, At);
+            rb_step_fwd(d->team, B, H, GH, hp, a->p.Wh, 1.0f, At);
         gates_ctx c = {a, t, At, Ct, ht, cp};
-        rb_team_rows(team, B, gates_rows, &c);
+        rb_team_rows(d->team, B, gates_rows, &c);
     }
 }
 

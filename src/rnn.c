@@ -45,18 +45,16 @@ void rb_rnn_forward(const rb_fwd_args *a)
     const int T = d->T, B = d->B, H = d->H;
     const size_t BH = (size_t)B * H;
 
-    /* with a team: W_xᵀ (and W_hᵀ) for its GEMM kernel, made once here (NULL: run without) */
-    rnnbptt_team *team = rb_fwd_prepare(d->team, d, a->p.Wx, a->p.Wh);
     /* h (TB × H) = X · W_xhᵀ + b_h: the pre-activations of every step, one GEMM */
-    rb_project(team, d->TB, d->I, H, a->x, a->p.Wx, a->p.bx, a->h, H);
+    rb_project(d->team, d->TB, d->I, H, a->x, a->p.Wx, a->p.bx, a->h, H);
     for (int t = 0; t < T; t++) {
         float *ht = a->h + (size_t)t * BH;
         const float *hp = t ? ht - BH : a->h0;
         /* a_t += h_{t-1} · W_hhᵀ   (B × H) · (H × H) */
         if (hp)
-            rb_step_fwd(team, B, H, H, hp, a->p.Wh, 1.0f, ht);
+            rb_step_fwd(d->team, B, H, H, hp, a->p.Wh, 1.0f, ht);
         activate_ctx c = {a, t, ht};
-        rb_team_rows(team, B, activate_rows, &c);
+        rb_team_rows(d->team, B, activate_rows, &c);
     }
 }
 
