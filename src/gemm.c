@@ -1,9 +1,9 @@
 /* gemm.c — the team's GEMM kernel: C (+)= A · B split over a team's threads by columns of C, and
- * the transposes it reads. One source (gemm_tiles.h) instantiated per vector width: AVX-512,
+ * the panel matrices it reads. One source (gemm_tiles.h) instantiated per vector width: AVX-512,
  * AVX2 + FMA and a portable 16-byte one, picked per call from the CPU's features.
  *
  * Used for the per-step products at B > 1 — forward A = h_{t-1} (B, H), B = W_hᵀ (H, G·H);
- * backward A = Δ_t (B, G·H), B = W_h; both made once per call with padded rows — and, in a call
+ * backward A = Δ_t (B, G·H), B = W_h; both made once per call as panel matrices (rb_opb) — and, in a call
  * on a team, the hoisted GEMMs too. Why not sgemm for the steps: OpenBLAS re-packs W_h at every
  * call and hands the work to its threads afresh, which at these shapes (M = B rows only) costs
  * as much as the arithmetic; here each thread's slice of W_hᵀ stays in its own L2. Measured on one core (Zen 5,
@@ -22,6 +22,12 @@ static inline rb_opa rb_opa_at(rb_opa A, size_t m, size_t r)
 {
     A.p += m * A.sm + r * A.sr;
     return A;
+}
+
+/* Where Bm's element (r, j) is. */
+static inline const float *rb_opb_at(rb_opb B, int r, int j)
+{
+    return B.p + (size_t)(j / 16) * B.ps + (size_t)r * B.ld + (size_t)(j % 16);
 }
 
 #if defined(__x86_64__)
@@ -45,27 +51,26 @@ static inline rb_opa rb_opa_at(rb_opa A, size_t m, size_t r)
 
 /* The widest instance this CPU runs (__builtin_cpu_supports reads what libgcc's constructor
  * found, OS support for the registers included). */
-static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, const float *Bm, int ldb,
-                      float beta, float *C, int ldc, float *scratch)
+static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, rb_opb Bm, float beta, float *C,
+                      int ldc, float *scratch)
 {
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx512f")) {
-        gemm_cols_avx512(M, R, j0, j1, A, Bm, ldb, beta, C, ldc, scratch);
+        gemm_cols_avx512(M, R, j0, j1, A, Bm, beta, C, ldc, scratch);
         return;
     }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        gemm_cols_avx2(M, R, j0, j1, A, Bm, ldb, beta, C, ldc, scratch);
+        gemm_cols_avx2(M, R, j0, j1, A, Bm, beta, C, ldc, scratch);
         return;
     }
 #endif
-    gemm_cols_vec4(M, R, j0, j1, A, Bm, ldb, beta, C, ldc, scratch);
+    gemm_cols_vec4(M, R, j0, j1, A, Bm, beta, C, ldc, scratch);
 }
 
 typedef struct {
     int M, N, R;
     rb_opa A;
-    const float *Bm;
-    int ldb;
+    rb_opb Bm;
     float beta;
     float *C;
     int ldc;
@@ -79,47 +84,50 @@ static void gemm_part(void *arg, int part, int nparts)
     const int j0 = rb_part_start(j->N, part, nparts, 32);
     const int j1 = rb_part_start(j->N, part + 1, nparts, 32);
     if (j1 > j0)
-        gemm_cols(j->M, j->R, j0, j1, j->A, j->Bm, j->ldb, j->beta, j->C, j->ldc,
+        gemm_cols(j->M, j->R, j0, j1, j->A, j->Bm, j->beta, j->C, j->ldc,
                   j->scratch + (size_t)part * RB_GEMM_SCRATCH);
 }
 
-void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, const float *Bm, int ldb,
-                  float beta, float *C, int ldc)
+void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
+                  float *C, int ldc)
 {
-    rb_gemm_job j = {M, N, R, A, Bm, ldb, beta, C, ldc, rb_team_pack(team)->scratch};
+    rb_gemm_job j = {M, N, R, A, Bm, beta, C, ldc, rb_team_pack(team)->scratch};
     rb_team_run(team, gemm_part, &j);
 }
 
-int rb_pad_ld(int n)
-{
-    const int ld = (n + 15) / 16 * 16;
-    return ld / 16 % 2 ? ld : ld + 16;
-}
-
-/* WT (K, N) = W (N, K)ᵀ, this part's rows of WT, in 16 × 16 blocks. */
+/* The panels q0..q1-1 of P (16 columns each, R rows) from S. */
 typedef struct {
-    int N, K;
-    const float *W;
-    float *WT;
-    int ldt;
-} rb_transpose_job;
+    int R, N;
+    const float *src;
+    size_t sr, sj;
+    float *P;
+} rb_panel_job;
 
-static void transpose_part(void *arg, int part, int nparts)
+static void panel_part(void *arg, int part, int nparts)
 {
-    const rb_transpose_job *j = arg;
-    const int k0 = rb_part_start(j->K, part, nparts, 16);
-    const int k1 = rb_part_start(j->K, part + 1, nparts, 16);
-    for (int n0 = 0; n0 < j->N; n0 += 16) {
-        const int n1 = j->N - n0 < 16 ? j->N : n0 + 16;
-        for (int k = k0; k < k1; k++)
-            for (int n = n0; n < n1; n++)
-                j->WT[(size_t)k * j->ldt + n] = j->W[(size_t)n * j->K + k];
+    const rb_panel_job *j = arg;
+    const int nq = (j->N + 15) / 16;
+    const int q0 = rb_part_start(nq, part, nparts, 1), q1 = rb_part_start(nq, part + 1, nparts, 1);
+    for (int q = q0; q < q1; q++) {
+        float *out = j->P + (size_t)q * 16 * (size_t)j->R;
+        const int nc = j->N - 16 * q < 16 ? j->N - 16 * q : 16;
+        const float *s = j->src + (size_t)(16 * q) * j->sj;
+        for (int r = 0; r < j->R; r++) {
+            float *o = out + (size_t)r * 16;
+            const float *sr = s + (size_t)r * j->sr;
+            int c = 0;
+            for (; c < nc; c++)
+                o[c] = sr[(size_t)c * j->sj];
+            for (; c < 16; c++)
+                o[c] = 0.0f;
+        }
     }
 }
 
-void rb_team_transpose(rnnbptt_team *team, int N, int K, const float *W, float *WT, int ldt)
+void rb_team_panel(rnnbptt_team *team, int R, int N, const float *src, size_t sr, size_t sj,
+                   float *P)
 {
-    rb_transpose_job j = {N, K, W, WT, ldt};
-    rb_team_run(team, transpose_part, &j);
+    rb_panel_job j = {R, N, src, sr, sj, P};
+    rb_team_run(team, panel_part, &j);
 }
 #endif

@@ -2,12 +2,13 @@
  * width, with RB_SFX (the instance's name suffix), RB_VL (floats per vector), RB_MR (rows per
  * tile) and optionally RB_TARGET (a target attribute string) defined; it undefines them.
  *
- * C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1), Bm and C row-major, A any strides.
+ * C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1), C row-major, A any strides, Bm a
+ * row-major or panel matrix (rb_opb); j0 a multiple of 32.
  * Tiles of RB_MR rows × 2·RB_VL columns keep 2·RB_MR accumulators in vector registers (16 of
  * AVX-512's 32, 12 of AVX2's 16, 8 of SSE's 16); every row tile of a strip passes over the same
- * RB_KC rows of Bm's strip, which stay in L1 (copied to a contiguous panel first when Bm's
- * stride would put its rows in a few cache sets), and a block of RB_MC rows of A stays in L2
- * (packed first when A is a transpose). */
+ * RB_KC rows of Bm's strip, which stay in L1 (copied to a contiguous panel first when a
+ * row-major Bm's stride would put its rows in a few cache sets), and a block of RB_MC rows of A
+ * stays in L2 (packed first when A is a transpose). */
 #define RB_CAT2(a, b) a##_##b
 #define RB_CAT(a, b) RB_CAT2(a, b)
 #define RB_FN(name) RB_CAT(name, RB_SFX)
@@ -19,10 +20,11 @@
 
 typedef float RB_FN(rb_vec) __attribute__((vector_size(RB_VL * sizeof(float))));
 
-/* One tile: C (MR rows, RB_VL·NV columns) (+)= A (MR, R) · Bm (R, RB_VL·NV). Vectors are loaded
- * and stored through memcpy (one unaligned move): no alias or alignment assumption. */
+/* One tile: C (MR rows, RB_VL·NV columns) (+)= A (MR, R) · Bm (R, RB_VL·NV), Bm's vector v of
+ * row r at Bv[v] + r·ldb. Vectors are loaded and stored through memcpy (one unaligned move): no
+ * alias or alignment assumption. */
 static inline __attribute__((always_inline)) RB_ATTR void
-RB_FN(gemm_tile)(const int MR, const int NV, int R, rb_opa A, const float *Bm, int ldb,
+RB_FN(gemm_tile)(const int MR, const int NV, int R, rb_opa A, const float *const Bv[2], size_t ldb,
                  int accumulate, float *C, int ldc)
 {
     RB_FN(rb_vec) acc[RB_MR][2];
@@ -32,7 +34,7 @@ RB_FN(gemm_tile)(const int MR, const int NV, int R, rb_opa A, const float *Bm, i
     for (int r = 0; r < R; r++) {
         RB_FN(rb_vec) b[2];
         for (int v = 0; v < NV; v++)
-            memcpy(&b[v], Bm + (size_t)r * ldb + RB_VL * v, sizeof b[v]);
+            memcpy(&b[v], Bv[v] + (size_t)r * ldb, sizeof b[v]);
         for (int m = 0; m < MR; m++) {
             const float a = A.p[(size_t)m * A.sm + (size_t)r * A.sr];
             for (int v = 0; v < NV; v++)
@@ -83,46 +85,46 @@ static inline __attribute__((always_inline)) RB_ATTR void RB_FN(pack_at)(int M, 
 
 /* Rows 0..M-1 of one column strip of RB_VL·NV columns: row tiles of RB_MR, then 4, 2, 1. */
 static inline __attribute__((always_inline)) RB_ATTR void
-RB_FN(gemm_strip)(const int NV, int M, int R, rb_opa A, const float *ap, const float *Bm, int ldb,
-                  int accumulate, float *C, int ldc)
+RB_FN(gemm_strip)(const int NV, int M, int R, rb_opa A, const float *ap, const float *const Bv[2],
+                  size_t ldb, int accumulate, float *C, int ldc)
 {
     int m = 0;
     if (ap) /* the packed tiles' strides as constants: their loads take immediate offsets */
         for (; m + RB_MR <= M; m += RB_MR)
-            RB_FN(gemm_tile)(RB_MR, NV, R, (rb_opa){ap + (size_t)m * R, 1, RB_MR}, Bm, ldb,
+            RB_FN(gemm_tile)(RB_MR, NV, R, (rb_opa){ap + (size_t)m * R, 1, RB_MR}, Bv, ldb,
                              accumulate, C + (size_t)m * ldc, ldc);
     else
         for (; m + RB_MR <= M; m += RB_MR)
-            RB_FN(gemm_tile)(RB_MR, NV, R, rb_opa_at(A, (size_t)m, 0), Bm, ldb, accumulate,
+            RB_FN(gemm_tile)(RB_MR, NV, R, rb_opa_at(A, (size_t)m, 0), Bv, ldb, accumulate,
                              C + (size_t)m * ldc, ldc);
 #if RB_MR > 4
     if (m + 4 <= M) {
-        RB_FN(gemm_tile)(4, NV, R, RB_FN(tile_a)(A, ap, M, R, m), Bm, ldb, accumulate,
+        RB_FN(gemm_tile)(4, NV, R, RB_FN(tile_a)(A, ap, M, R, m), Bv, ldb, accumulate,
                          C + (size_t)m * ldc, ldc);
         m += 4;
     }
 #endif
     if (m + 2 <= M) {
-        RB_FN(gemm_tile)(2, NV, R, RB_FN(tile_a)(A, ap, M, R, m), Bm, ldb, accumulate,
+        RB_FN(gemm_tile)(2, NV, R, RB_FN(tile_a)(A, ap, M, R, m), Bv, ldb, accumulate,
                          C + (size_t)m * ldc, ldc);
         m += 2;
     }
     if (m < M)
-        RB_FN(gemm_tile)(1, NV, R, RB_FN(tile_a)(A, ap, M, R, m), Bm, ldb, accumulate,
+        RB_FN(gemm_tile)(1, NV, R, RB_FN(tile_a)(A, ap, M, R, m), Bv, ldb, accumulate,
                          C + (size_t)m * ldc, ldc);
 }
 
 /* C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1): blocks of RB_MC rows by RB_KC
  * reduction steps; strips of 2·RB_VL columns, then RB_VL, then single columns. scratch holds
  * RB_GEMM_SCRATCH floats, for a transposed A's packed block. */
-static RB_ATTR void RB_FN(gemm_cols)(int M, int R, int j0, int j1, rb_opa A, const float *Bm,
-                                     int ldb, float beta, float *C, int ldc, float *scratch)
+static RB_ATTR void RB_FN(gemm_cols)(int M, int R, int j0, int j1, rb_opa A, rb_opb Bm, float beta,
+                                     float *C, int ldc, float *scratch)
 {
-    /* With 2^k cache lines between Bm's rows (ldb a multiple of 32 floats), a strip's rows share
-     * a few of L1's sets and its block no longer stays in L1: each block is then copied to a
-     * contiguous panel first (measured 20-40% faster at power-of-two widths). The per-step
-     * operands come with padded rows (rb_pad_ld) and are read in place. */
-    const int pack = ldb % 32 == 0;
+    /* With 2^k cache lines between a row-major Bm's rows (ld a multiple of 32 floats), a strip's
+     * rows share a few of L1's sets and its block no longer stays in L1: each block is then
+     * copied to a contiguous panel first (measured 20-40% faster at power-of-two widths). A panel
+     * matrix (the per-step operands and W_xᵀ) is read in place. */
+    const int pack = Bm.ps == 16 && Bm.ld % 32 == 0;
     float panel[RB_KC * 2 * RB_VL];
     for (int m0 = 0; m0 < M; m0 += RB_MC) {
         const int mc = M - m0 < RB_MC ? M - m0 : RB_MC;
@@ -130,33 +132,37 @@ static RB_ATTR void RB_FN(gemm_cols)(int M, int R, int j0, int j1, rb_opa A, con
         for (int r0 = 0; r0 < R; r0 += RB_KC) {
             const int rc = R - r0 < RB_KC ? R - r0 : RB_KC, accumulate = beta != 0.0f || r0 > 0;
             const rb_opa Ar = rb_opa_at(A, (size_t)m0, (size_t)r0);
-            const float *Br = Bm + (size_t)r0 * ldb, *ap = NULL;
+            const float *ap = NULL;
             if (A.sm == 1 && mc > 1) { /* measured 1.3x faster for the dW products */
                 RB_FN(pack_at)(mc, rc, Ar, scratch);
                 ap = scratch;
             }
             int j = j0;
             for (; j + 2 * RB_VL <= j1; j += 2 * RB_VL) {
+                const float *Bv[2] = {rb_opb_at(Bm, r0, j), rb_opb_at(Bm, r0, j + RB_VL)};
                 if (pack) {
                     for (int r = 0; r < rc; r++)
-                        memcpy(panel + (size_t)r * 2 * RB_VL, Br + (size_t)r * ldb + j,
+                        memcpy(panel + (size_t)r * 2 * RB_VL, Bv[0] + (size_t)r * Bm.ld,
                                2 * RB_VL * sizeof(float));
-                    RB_FN(gemm_strip)(2, mc, rc, Ar, ap, panel, 2 * RB_VL, accumulate, Cm + j,
-                                      ldc);
+                    const float *const Pv[2] = {panel, panel + RB_VL};
+                    RB_FN(gemm_strip)(2, mc, rc, Ar, ap, Pv, 2 * RB_VL, accumulate, Cm + j, ldc);
                 } else {
-                    RB_FN(gemm_strip)(2, mc, rc, Ar, ap, Br + j, ldb, accumulate, Cm + j, ldc);
+                    RB_FN(gemm_strip)(2, mc, rc, Ar, ap, Bv, Bm.ld, accumulate, Cm + j, ldc);
                 }
             }
-            for (; j + RB_VL <= j1; j += RB_VL)
-                RB_FN(gemm_strip)(1, mc, rc, Ar, ap, Br + j, ldb, accumulate, Cm + j, ldc);
-            for (; j < j1; j++) /* the last N mod RB_VL columns */
+            for (; j + RB_VL <= j1; j += RB_VL) {
+                const float *Bv[2] = {rb_opb_at(Bm, r0, j), NULL};
+                RB_FN(gemm_strip)(1, mc, rc, Ar, ap, Bv, Bm.ld, accumulate, Cm + j, ldc);
+            }
+            for (; j < j1; j++) { /* the last N mod RB_VL columns */
+                const float *b = rb_opb_at(Bm, r0, j);
                 for (int m = 0; m < mc; m++) {
                     float sum = 0.0f, *c = Cm + (size_t)m * ldc + j;
                     for (int r = 0; r < rc; r++)
-                        sum += Ar.p[(size_t)m * Ar.sm + (size_t)r * Ar.sr] *
-                               Br[(size_t)r * ldb + j];
+                        sum += Ar.p[(size_t)m * Ar.sm + (size_t)r * Ar.sr] * b[(size_t)r * Bm.ld];
                     *c = accumulate ? *c + sum : sum;
                 }
+            }
         }
     }
 }

@@ -71,17 +71,30 @@ int rb_team_threads(const rnnbptt_team *tm);      /* n; 1 for NULL */
 size_t rb_team_l2(const rnnbptt_team *tm);
 #define RB_L2_DEFAULT ((size_t)1 << 20)
 void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg); /* all parts, returns when done */
+
+/* A GEMM operand Bm (R, N) read by columns of 16 (one cache line): element (r, j) at
+ * p[(j / 16)·ps + r·ld + j % 16]. A row-major matrix is ld = its row length, ps = 16
+ * (rb_opb_rows); a panel matrix (rb_team_panel) is ld = 16, ps = 16·R: each 16 columns' R rows
+ * one contiguous stream, which the kernel reads in order (no page or cache-set stride between its
+ * rows, whatever N is; OpenBLAS packs its B likewise at every call). */
+typedef struct {
+    const float *p;
+    size_t ld, ps;
+} rb_opb;
+static inline rb_opb rb_opb_rows(const float *p, int ld) { return (rb_opb){p, (size_t)ld, 16}; }
+/* Floats of a panel matrix of R rows and N columns: N rounded up to a multiple of 16, times R. */
+static inline size_t rb_panel_size(int R, int N) { return ((size_t)N + 15) / 16 * 16 * (size_t)R; }
+
 /* A team's buffer for its GEMM kernel in a call: scratch, and the weights it reads: W_xᵀ and
- * W_hᵀ in a forward (made by rb_fwd_prepare), W_h with padded rows in a backward
- * (rb_bwd_prepare). */
+ * W_hᵀ in a forward (made by rb_fwd_prepare), W_h in a backward (rb_bwd_prepare), all three as
+ * panel matrices. */
 typedef struct {
     float *buf;
     size_t cap;         /* floats allocated */
-    const float *wxt;   /* forward: W_xᵀ (I, G·H), rows G·H apart */
-    const float *wht;   /* forward at B > 1: W_hᵀ (H, G·H), rows ldwt apart */
-    const float *wh;    /* backward at B > 1: W_h (G·H, H), rows ldh apart */
+    rb_opb wxt;         /* forward: W_xᵀ (I, G·H), a panel matrix */
+    rb_opb wht;         /* forward at B > 1: W_hᵀ (H, G·H), a panel matrix */
+    rb_opb wh;          /* backward at B > 1: W_h (G·H, H), a panel matrix */
     float *scratch;     /* the GEMM kernel's: RB_GEMM_SCRATCH floats per thread */
-    int ldwt, ldh;      /* padded strides (rb_pad_ld) */
 } rb_pack;
 rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
 /* fn(ctx, b0, b1) over the rows 0..B-1: split into one contiguous range per thread when the call
@@ -110,17 +123,15 @@ typedef struct {
 } rb_opa;
 
 /* C (M, N) (+)= A (M, R) · Bm (R, N) on the team (held by the caller, and prepared: its pack's
- * scratch set), each thread on a range of C's columns; Bm and C row-major with rows ldb and ldc
- * apart; beta is 0 or 1. */
-void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, const float *Bm, int ldb,
-                  float beta, float *C, int ldc);
-/* WT (K, N), rows ldt apart, = W (N, K)ᵀ on the team. */
-void rb_team_transpose(rnnbptt_team *team, int N, int K, const float *W, float *WT, int ldt);
-/* A row stride of at least n floats for a matrix the kernel reads as Bm in its per-step
- * products: a multiple of 16 floats (whole cache lines) and an odd number of lines, so that its
- * rows spread over all of L1's sets (with 2^k lines between rows they share a few sets and a
- * strip of 256 rows no longer fits in L1: measured 20-40% slower at power-of-two widths). */
-int rb_pad_ld(int n);
+ * scratch set), each thread on a range of C's columns; C row-major with rows ldc apart; beta is
+ * 0 or 1. */
+void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
+                  float *C, int ldc);
+/* P = the panel matrix (rb_opb, rb_panel_size(R, N) floats) of S (R, N), whose element (r, j) is
+ * src[r·sr + j·sj] (S = W: sr = N, sj = 1; S = Wᵀ: sr = 1, sj = R), made on the team; the
+ * columns past N are zeros. */
+void rb_team_panel(rnnbptt_team *team, int R, int N, const float *src, size_t sr, size_t sj,
+                   float *P);
 
 /* ---- recur.c: the pieces every cell shares (the BLAS calls live here) ---- */
 
@@ -162,7 +173,7 @@ rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
                              const float *Wh);
 
 /* At a backward's entry: the team the backward uses, after reserving its kernel's scratch
- * and, at B > 1, copying W_h with padded rows into the team's buffer; NULL when team is NULL or
+ * and, at B > 1, copying W_h as a panel matrix into the team's buffer; NULL when team is NULL or
  * that buffer cannot be allocated (the backward then runs without the team). */
 rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wh);
 

@@ -188,17 +188,17 @@ rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
         return NULL;
 #if RB_HAVE_TILES
     rb_pack *pk = rb_team_pack(team);
-    const int GH = d->GH, ldwt = rb_pad_ld(GH);
-    const size_t nx = (size_t)GH * (size_t)d->I, nh = d->B > 1 ? (size_t)d->H * ldwt : 0;
+    const int GH = d->GH, I = d->I, H = d->H;
+    const size_t nx = rb_panel_size(I, GH), nh = d->B > 1 ? rb_panel_size(H, GH) : 0;
     float *buf = pack_reserve(pk, team, nx + nh);
     if (!buf)
         return NULL;
-    pk->wxt = buf;
-    pk->wht = nh ? buf + nx : NULL;
-    pk->ldwt = ldwt;
-    rb_team_transpose(team, GH, d->I, Wx, buf, GH); /* W_xᵀ (I, GH) = W_x (GH, I)ᵀ */
-    if (nh)
-        rb_team_transpose(team, GH, d->H, Wh, buf + nx, ldwt); /* W_hᵀ (H, GH) */
+    pk->wxt = (rb_opb){buf, 16, (size_t)16 * (size_t)I};
+    rb_team_panel(team, I, GH, Wx, 1, (size_t)I, buf); /* W_xᵀ (I, GH) = W_x (GH, I)ᵀ */
+    if (nh) {
+        pk->wht = (rb_opb){buf + nx, 16, (size_t)16 * (size_t)H};
+        rb_team_panel(team, H, GH, Wh, 1, (size_t)H, buf + nx); /* W_hᵀ (H, GH) */
+    }
     return team;
 #else
     (void)d, (void)Wx, (void)Wh;
@@ -206,37 +206,19 @@ rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 #endif
 }
 
-#if RB_HAVE_TILES
-typedef struct {
-    const float *W;
-    int n, ld;
-    float *out;
-} rb_copy_ctx;
-
-static void copy_rows(void *p, int r0, int r1)
-{
-    const rb_copy_ctx *c = p;
-    for (int r = r0; r < r1; r++)
-        memcpy(c->out + (size_t)r * c->ld, c->W + (size_t)r * c->n, (size_t)c->n * sizeof(float));
-}
-#endif
-
 rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wh)
 {
     if (!team)
         return NULL;
 #if RB_HAVE_TILES
     rb_pack *pk = rb_team_pack(team);
-    const int ldh = rb_pad_ld(d->H);
-    float *buf = pack_reserve(pk, team, d->B > 1 ? (size_t)d->GH * ldh : 0);
+    float *buf = pack_reserve(pk, team, d->B > 1 ? rb_panel_size(d->GH, d->H) : 0);
     if (!buf)
         return NULL;
     if (d->B == 1)
         return team;
-    pk->wh = buf;
-    pk->ldh = ldh;
-    rb_copy_ctx c = {Wh, d->H, ldh, buf}; /* W_h (GH, H), rows ldh apart */
-    rb_team_rows(team, d->GH, copy_rows, &c);
+    pk->wh = (rb_opb){buf, 16, (size_t)16 * (size_t)d->GH};
+    rb_team_panel(team, d->GH, d->H, Wh, (size_t)d->H, 1, buf); /* W_h (GH, H) */
     return team;
 #else
     (void)Wh;
@@ -285,8 +267,7 @@ void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, co
 #if RB_HAVE_TILES
         /* out = H_prev · W_hᵀ   (B × K) · (K × N), W_hᵀ made by rb_fwd_prepare */
         const rb_pack *pk = rb_team_pack(team);
-        rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, pk->wht, pk->ldwt, beta, out,
-                     N);
+        rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, pk->wht, beta, out, N);
         return;
 #endif
     }
@@ -312,7 +293,7 @@ void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const
 #if RB_HAVE_TILES
         /* out = Δ · W   (B × N) · (N × K), W copied by rb_bwd_prepare */
         const rb_pack *pk = rb_team_pack(team);
-        rb_team_gemm(team, B, K, N, (rb_opa){dG, (size_t)N, 1}, pk->wh, pk->ldh, beta, out, K);
+        rb_team_gemm(team, B, K, N, (rb_opa){dG, (size_t)N, 1}, pk->wh, beta, out, K);
         return;
 #endif
     }
@@ -334,8 +315,8 @@ void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const f
             memcpy(out + (size_t)r * ldo, bias, (size_t)N * sizeof(float));
 #if RB_HAVE_TILES
     if (team) { /* out = X · W_xᵀ (+ bias), W_xᵀ made by rb_fwd_prepare   (M × K) · (K × N) */
-        rb_team_gemm(team, M, N, K, (rb_opa){X, (size_t)K, 1}, rb_team_pack(team)->wxt, N,
-                  bias ? 1.0f : 0.0f, out, ldo);
+        rb_team_gemm(team, M, N, K, (rb_opa){X, (size_t)K, 1}, rb_team_pack(team)->wxt,
+                     bias ? 1.0f : 0.0f, out, ldo);
         return;
     }
 #endif
@@ -369,17 +350,20 @@ void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const fl
 #if RB_HAVE_TILES
     if (d->team) { /* the same products on the team; Δᵀ is A with sm = 1, sr = GH (packed) */
         const size_t sgh = (size_t)GH;
-        rb_team_gemm(d->team, GH, I, TB, (rb_opa){dG, 1, sgh}, X, I, 1.0f, g->Wx, I);
+        rb_team_gemm(d->team, GH, I, TB, (rb_opa){dG, 1, sgh}, rb_opb_rows(X, I), 1.0f,
+                     g->Wx, I);
         if (TB > B)
-            rb_team_gemm(d->team, GH, H, TB - B, (rb_opa){dGh + (size_t)B * sgh, 1, sgh}, h, H,
-                         1.0f, g->Wh, H);
+            rb_team_gemm(d->team, GH, H, TB - B, (rb_opa){dGh + (size_t)B * sgh, 1, sgh},
+                         rb_opb_rows(h, H), 1.0f, g->Wh, H);
         if (h0)
-            rb_team_gemm(d->team, GH, H, B, (rb_opa){dGh, 1, sgh}, h0, H, 1.0f, g->Wh, H);
+            rb_team_gemm(d->team, GH, H, B, (rb_opa){dGh, 1, sgh}, rb_opb_rows(h0, H), 1.0f,
+                         g->Wh, H);
         rb_colsum_add(TB, GH, dG, GH, g->bx);
         if (g->bh)
             rb_colsum_add(TB, GH, dGh, GH, g->bh);
         if (dx)
-            rb_team_gemm(d->team, TB, I, GH, (rb_opa){dG, sgh, 1}, Wx, I, 0.0f, dx, I);
+            rb_team_gemm(d->team, TB, I, GH, (rb_opa){dG, sgh, 1}, rb_opb_rows(Wx, I), 0.0f,
+                         dx, I);
         return;
     }
 #endif
