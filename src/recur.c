@@ -232,9 +232,11 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
  * against OpenBLAS's native kernels, per whole layer call, on Zen 5 (1 MiB L2): 1.2-1.5x faster
  * at H = 256 (all cells), 1.1-1.2x for LSTM and GRU at H = 512 and for tanh at H = 512 with
  * B = 16..64, 1.0x for tanh at H = 1024 (2 MiB per thread: the slices stream from L3). On Zen 3
- * (512 KiB L2, AVX2 kernel) the team pays only for small slices: with at most half the L2 per
- * thread 0.92-1.21x (tanh H = 192..352, LSTM H = 128..176, B = 16..128, T = 100), with a whole
- * L2 0.72-0.90x (tanh H = 512); so below 1 MiB of L2 slices are held to half of it. */
+ * (512 KiB L2, AVX2 kernel) the team pays only for smaller slices: with W_h as panel matrices,
+ * 5 interleaved rounds each, 1.03-1.21x up to 3/4 of the L2 per thread (tanh H = 256..448,
+ * GRU H = 256, LSTM H = 224 at B = 16) but LSTM 0.94-0.97x at H = 208..224, B = 32..64;
+ * 0.91-0.96x with a whole L2 and more (tanh H = 512, LSTM H = 256, GRU H = 288) and 0.82-0.96x
+ * at 1..2 MiB (H = 384..1024, all cells); so below 1 MiB of L2 slices are held to 3/4 of it. */
 #define RB_TEAM_TILE_MIN 1048576
 
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
@@ -243,7 +245,7 @@ int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
     if (!RB_HAVE_TILES || threads < 2) /* a call on a team runs every product on its kernel */
         return 0;
     const size_t l2 = rb_team_l2(team);
-    const size_t slice_max = l2 >= RB_TEAM_BIG_L2 ? l2 / 2 : l2 / 8; /* floats: 2 L2s, half one */
+    const size_t slice_max = l2 >= RB_TEAM_BIG_L2 ? l2 / 2 : 3 * l2 / 16; /* floats: 2 L2s, 3/4 */
     if (B == 1)
         return l2 >= RB_TEAM_BIG_L2 && n > RB_SMALL_GEMV_MAX && n <= threads * slice_max;
     return n <= threads * slice_max && (size_t)B * n >= RB_TEAM_TILE_MIN;

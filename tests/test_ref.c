@@ -404,14 +404,14 @@ static void run_cell(rnnbptt_cell cell)
  * cores: the spin-waits must still make progress), against the same reference with the same
  * tolerances. */
 /* The header's rule for where a team runs, restated: slices of W_h of at most S bytes per thread
- * (S = 2·L2 with 1 MiB of L2 or more, else L2 / 2); at B > 1 from 2^20 multiply-adds per step,
+ * (S = 2·L2 with 1 MiB of L2 or more, else 3·L2 / 4); at B > 1 from 2^20 multiply-adds per step,
  * at B = 1 above 131072 elements of W_h and only with 1 MiB of L2 or more. Here B = 2 is below
  * the B > 1 range, and B = 1 runs on the team only on such cores (with less L2 these B = 1 cases
  * check the team-less path once more). */
 static int header_team_rule(rnnbptt_cell cell, int H, int B, int threads)
 {
     const long l2s = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    const double l2 = l2s > 0 ? (double)l2s : 1048576.0, S = l2 >= 1048576.0 ? 2 * l2 : l2 / 2;
+    const double l2 = l2s > 0 ? (double)l2s : 1048576.0, S = l2 >= 1048576.0 ? 2 * l2 : 0.75 * l2;
     const double G = cell == RNNBPTT_LSTM ? 4 : cell == RNNBPTT_GRU ? 3 : 1, n = G * H * H;
     if (threads < 2 || n * 4 > threads * S)
         return 0;
