@@ -3,16 +3,18 @@
  * AVX2 + FMA and a portable 16-byte one, picked per call from the CPU's features.
  *
  * Used for the per-step products at B > 1 — forward A = h_{t-1} (B, H), B = W_hᵀ (H, G·H);
- * backward A = Δ_t (B, G·H), B = W_h; both made once per call as panel matrices (rb_opb) — and, in a call
- * on a team, the hoisted GEMMs too. Why not sgemm for the steps: OpenBLAS re-packs W_h at every
- * call and hands the work to its threads afresh, which at these shapes (M = B rows only) costs
- * as much as the arithmetic; here each thread's slice of W_hᵀ stays in its own L2. Measured on one core (Zen 5,
- * AVX-512 instance): 272-283 GFLOP/s at M = 16..128, H = 256..512, where OpenBLAS's sgemm gives
- * 139-232 on one thread and 138-320 on two. Why the hoisted GEMMs too: then a call on a team
- * makes no BLAS call, and OpenBLAS's threads, which spin for ~0.1 s after each threaded call,
- * never compete with the team's (see rnnbptt_team in the header). The AVX2 instance is plainer
- * against OpenBLAS's hand-written Zen kernel: timed per product inside tanh calls at B = 64,
- * H = 512 on Zen 3, 1.15-1.3x slower (hence the smaller slices there, see rb_team_useful). */
+ * backward A = Δ_t (B, G·H), B = W_h; both made once per call as panel matrices (rb_opb) — and,
+ * in a call on a team, the hoisted GEMMs too. Why not sgemm for the steps: OpenBLAS re-packs W_h
+ * at every call and hands the work to its threads afresh, which at these shapes (M = B rows
+ * only) costs as much as the arithmetic; here each thread's slice of W_hᵀ stays in its own L2.
+ * Measured on one core (Zen 5, AVX-512 instance): 272-283 GFLOP/s at M = 16..128,
+ * H = 256..512, where OpenBLAS's sgemm gives 139-232 on one thread and 138-320 on two. Why the
+ * hoisted GEMMs too: then a call on a team makes no BLAS call, and OpenBLAS's threads, which
+ * spin for ~0.1 s after each threaded call, never compete with the team's (see rnnbptt_team in
+ * the header). The AVX2 instance is plainer against OpenBLAS's hand-written Zen kernel: timed
+ * per product inside LSTM calls at B = 64, H = 512 on Zen 3 (2 threads each), the steps'
+ * products 1.1-1.35x faster than OpenBLAS's sgemm, the hoisted GEMMs 0.87-0.92x as fast (hence
+ * the smaller slices there, see rb_team_useful). */
 #include "internal.h"
 
 #if RB_HAVE_TILES

@@ -234,9 +234,10 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
  * B = 16..64, 1.0x for tanh at H = 1024 (2 MiB per thread: the slices stream from L3). On Zen 3
  * (512 KiB L2, AVX2 kernel) the team pays only for smaller slices: with W_h as panel matrices,
  * 5 interleaved rounds each, 1.03-1.21x up to 3/4 of the L2 per thread (tanh H = 256..448,
- * GRU H = 256, LSTM H = 224 at B = 16) but LSTM 0.94-0.97x at H = 208..224, B = 32..64;
- * 0.91-0.96x with a whole L2 and more (tanh H = 512, LSTM H = 256, GRU H = 288) and 0.82-0.96x
- * at 1..2 MiB (H = 384..1024, all cells); so below 1 MiB of L2 slices are held to 3/4 of it. */
+ * GRU H = 256, LSTM H = 224 at B = 16) but LSTM 0.94-0.97x at H = 208..224, B = 32..64; with
+ * about a whole L2 0.67-1.19x from run to run (tanh H = 512, LSTM H = 256, GRU H = 288), and
+ * 0.82-0.97x at 0.8..2 MiB (H = 384..1024, all cells); so below 1 MiB of L2 slices are held to
+ * 3/4 of it. */
 #define RB_TEAM_TILE_MIN 1048576
 
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
