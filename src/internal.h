@@ -86,13 +86,14 @@ static inline rb_opb rb_opb_rows(const float *p, int ld) { return (rb_opb){p, (s
 static inline size_t rb_panel_size(int R, int N) { return ((size_t)N + 15) / 16 * 16 * (size_t)R; }
 
 /* A team's buffer for its GEMM kernel in a call: scratch, and the weights it reads: W_xᵀ and
- * W_hᵀ in a forward (made by rb_fwd_prepare), W_h in a backward (rb_bwd_prepare), all three as
+ * W_hᵀ in a forward (made by rb_fwd_prepare), W_x and W_h in a backward (rb_bwd_prepare), all as
  * panel matrices. */
 typedef struct {
     float *buf;
     size_t cap;         /* floats allocated */
     rb_opb wxt;         /* forward: W_xᵀ (I, G·H), a panel matrix */
     rb_opb wht;         /* forward at B > 1: W_hᵀ (H, G·H), a panel matrix */
+    rb_opb wx;          /* backward with dx: W_x (G·H, I), a panel matrix */
     rb_opb wh;          /* backward at B > 1: W_h (G·H, H), a panel matrix */
     float *scratch;     /* the GEMM kernel's: RB_GEMM_SCRATCH floats per thread */
 } rb_pack;
@@ -172,10 +173,12 @@ int rb_team_useful(const rnnbptt_team *team, int B, size_t n_wh);
 rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh);
 
-/* At a backward's entry: the team the backward uses, after reserving its kernel's scratch
- * and, at B > 1, copying W_h as a panel matrix into the team's buffer; NULL when team is NULL or
- * that buffer cannot be allocated (the backward then runs without the team). */
-rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wh);
+/* At a backward's entry: the team the backward uses, after reserving its kernel's scratch and
+ * copying, as panel matrices into the team's buffer, W_x if with_dx (for dx) and W_h at B > 1;
+ * NULL when team is NULL or that buffer cannot be allocated (the backward then runs without the
+ * team). */
+rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
+                             const float *Wh, int with_dx);
 
 /* out (B, N) (+)= hprev (B, K) · Wᵀ (K, N): with a team (held, useful for these sizes and, at
  * B > 1, prepared) split over it; else one sgemm, or at B = 1 one sgemv or our own

@@ -92,7 +92,7 @@ static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int 
         a.work = scratch;
     }
     rnnbptt_team *held = acquire_team(L->team, &d);
-    d.team = rb_bwd_prepare(held, &d, a.p.Wh); /* NULL: runs without the team */
+    d.team = rb_bwd_prepare(held, &d, a.p.Wx, a.p.Wh, a.dx != NULL); /* NULL: without the team */
     switch (d.cell) {
     case RNNBPTT_LSTM: rb_lstm_backward(&a); break;
     case RNNBPTT_GRU: rb_gru_backward(&a); break;

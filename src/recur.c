@@ -206,22 +206,29 @@ rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 #endif
 }
 
-rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wh)
+rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
+                             const float *Wh, int with_dx)
 {
     if (!team)
         return NULL;
 #if RB_HAVE_TILES
     rb_pack *pk = rb_team_pack(team);
-    float *buf = pack_reserve(pk, team, d->B > 1 ? rb_panel_size(d->GH, d->H) : 0);
+    const int GH = d->GH, I = d->I, H = d->H;
+    const size_t nx = with_dx ? rb_panel_size(GH, I) : 0, nh = d->B > 1 ? rb_panel_size(GH, H) : 0;
+    float *buf = pack_reserve(pk, team, nx + nh);
     if (!buf)
         return NULL;
-    if (d->B == 1)
-        return team;
-    pk->wh = (rb_opb){buf, 16, (size_t)16 * (size_t)d->GH};
-    rb_team_panel(team, d->GH, d->H, Wh, (size_t)d->H, 1, buf); /* W_h (GH, H) */
+    if (nx) { /* dx 1.04-1.13x as fast as with W_x read in place (one thread, GH = 2048, I = 512) */
+        pk->wx = (rb_opb){buf, 16, (size_t)16 * (size_t)GH};
+        rb_team_panel(team, GH, I, Wx, (size_t)I, 1, buf); /* W_x (GH, I) */
+    }
+    if (nh) {
+        pk->wh = (rb_opb){buf + nx, 16, (size_t)16 * (size_t)GH};
+        rb_team_panel(team, GH, H, Wh, (size_t)H, 1, buf + nx); /* W_h (GH, H) */
+    }
     return team;
 #else
-    (void)Wh;
+    (void)d, (void)Wx, (void)Wh, (void)with_dx;
     return NULL;
 #endif
 }
@@ -365,8 +372,8 @@ void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const fl
         if (g->bh)
             rb_colsum_add(TB, GH, dGh, GH, g->bh);
         if (dx)
-            rb_team_gemm(d->team, TB, I, GH, (rb_opa){dG, sgh, 1}, rb_opb_rows(Wx, I), 0.0f,
-                         dx, I);
+            rb_team_gemm(d->team, TB, I, GH, (rb_opa){dG, sgh, 1}, rb_team_pack(d->team)->wx,
+                         0.0f, dx, I);
         return;
     }
 #endif
