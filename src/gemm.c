@@ -116,20 +116,21 @@ static void panel_part(void *arg, int part, int nparts)
         const float *s = j->src + (size_t)(16 * q) * j->sj;
         for (int r = 0; r < j->R; r++) {
             float *o = out + (size_t)r * 16;
-            const float *sr = s + (size_t)r * j->sr;
+            const float *row = s + (size_t)r * j->sr;
             int c = 0;
             for (; c < nc; c++)
-                o[c] = sr[(size_t)c * j->sj];
+                o[c] = row[(size_t)c * j->sj];
             for (; c < 16; c++)
                 o[c] = 0.0f;
         }
     }
 }
 
-void rb_team_panel(rnnbptt_team *team, int R, int N, const float *src, size_t sr, size_t sj,
-                   float *P)
+rb_opb rb_team_panel(rnnbptt_team *team, int R, int N, const float *src, size_t sr, size_t sj,
+                     float *P)
 {
     rb_panel_job j = {R, N, src, sr, sj, P};
     rb_team_run(team, panel_part, &j);
+    return (rb_opb){P, 16, (size_t)16 * (size_t)R};
 }
 #endif

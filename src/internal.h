@@ -128,11 +128,11 @@ typedef struct {
  * 0 or 1. */
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
                   float *C, int ldc);
-/* P = the panel matrix (rb_opb, rb_panel_size(R, N) floats) of S (R, N), whose element (r, j) is
+/* P = the panel matrix (rb_panel_size(R, N) floats) of S (R, N), whose element (r, j) is
  * src[r·sr + j·sj] (S = W: sr = N, sj = 1; S = Wᵀ: sr = 1, sj = R), made on the team; the
- * columns past N are zeros. */
-void rb_team_panel(rnnbptt_team *team, int R, int N, const float *src, size_t sr, size_t sj,
-                   float *P);
+ * columns past N are zeros. Returns P as the operand rb_team_gemm reads. */
+rb_opb rb_team_panel(rnnbptt_team *team, int R, int N, const float *src, size_t sr, size_t sj,
+                     float *P);
 
 /* ---- recur.c: the pieces every cell shares (the BLAS calls live here) ---- */
 
