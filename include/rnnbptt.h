@@ -82,15 +82,17 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *  What it does: when a layer's `team` is set and the sizes suit it (rnnbptt_team_used; never in
  *  a build by a compiler other than GCC or Clang, which the team's kernel needs), the whole call
  *  runs on the team's n threads (the calling thread is one of them):
- *    - each step's W_h product, every thread on a fixed slice of W_h of at most S bytes, where
+ *    - each step's W_h product, every thread on a fixed slice of W_h (G*H*H*4 / n bytes). Let
  *      S = 2 * L2 on cores with L2 >= 1 MiB and S = 3 * L2 / 4 on smaller ones (L2: the L2 cache
  *      per core, sysconf(_SC_LEVEL2_CACHE_SIZE) when the team is created, 1 MiB where the
- *      system does not tell); at B > 1 on a GEMM kernel of the library's own, when
- *      G*H*H*4 <= n * S and B*G*H*H >= 1048576 (smaller steps take about as long as the
- *      threads' meeting); at B = 1 as a matrix-vector product, when also 131072 < G*H*H (W_h
- *      over 512 KiB) and L2 >= 1 MiB. These limits are measured: on Zen 5 (1 MiB L2) the team
- *      paid up to 2 MiB per thread; on Zen 3 (512 KiB) only up to 3/4 of its L2 at B > 1, and
- *      never at B = 1;
+ *      system does not tell). At B > 1, on a GEMM kernel of the library's own, when
+ *      B*G*H*H >= 1048576 (smaller steps take about as long as the threads' meeting) and
+ *      either G*H*H*4 <= n * S or the CPU has AVX-512F and L2 >= 1 MiB (then at any H). At
+ *      B = 1, as a matrix-vector product, when G*H*H*4 <= n * S, 131072 < G*H*H (W_h over
+ *      512 KiB) and L2 >= 1 MiB. These limits are measured: on Zen 5 (AVX-512, 1 MiB L2) the
+ *      team paid at B = 1 up to 2 MiB per thread, and at B > 1 at every size tried (up to
+ *      8 MiB per thread: 1.06-3.5x); on Zen 3 (AVX2, 512 KiB) only up to 3/4 of its L2 at
+ *      B > 1, and never at B = 1;
  *    - each step's fused element-wise pass, split by rows;
  *    - the hoisted GEMMs (input projection, dW_x, dW_h, dx) on the same kernel, so that such a
  *      call makes no BLAS call at all. OpenBLAS's pthreads build keeps its threads spinning for

@@ -17,6 +17,15 @@
  * the smaller slices there, see rb_team_useful). */
 #include "internal.h"
 
+int rb_gemm_avx512(void)
+{
+#if RB_HAVE_TILES && defined(__x86_64__)
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
 #if RB_HAVE_TILES
 #include <string.h>
 
@@ -57,7 +66,7 @@ static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, rb_opb Bm, float b
                       int ldc, float *scratch)
 {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx512f")) {
+    if (rb_gemm_avx512()) {
         gemm_cols_avx512(M, R, j0, j1, A, Bm, beta, C, ldc, scratch);
         return;
     }

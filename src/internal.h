@@ -128,6 +128,9 @@ typedef struct {
  * 0 or 1. */
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
                   float *C, int ldc);
+/* 1 if rb_team_gemm runs its AVX-512 instance on this CPU (the one measured faster than
+ * OpenBLAS's sgemm on every product, see gemm.c), 0 if a narrower one. */
+int rb_gemm_avx512(void);
 /* P = the panel matrix (rb_panel_size(R, N) floats) of S (R, N), whose element (r, j) is
  * src[r·sr + j·sj] (S = W: sr = N, sj = 1; S = Wᵀ: sr = 1, sj = R), made on the team; the
  * columns past N are zeros. Returns P as the operand rb_team_gemm reads. */

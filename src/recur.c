@@ -238,7 +238,14 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
  * GRU H = 256, LSTM H = 224 at B = 16) but LSTM 0.94-0.97x at H = 208..224, B = 32..64; with
  * about a whole L2 0.67-1.19x from run to run (tanh H = 512, LSTM H = 256, GRU H = 288), and
  * 0.82-0.97x at 0.8..2 MiB (H = 384..1024, all cells); so below 1 MiB of L2 slices are held to
- * 3/4 of it. */
+ * 3/4 of it. Where the kernel runs its AVX-512 instance on cores with 1 MiB of L2 or more, B > 1
+ * has no slice limit: there every hoisted GEMM runs at or above OpenBLAS's native speed, and
+ * a step's B rows reuse each element of W_h B times, so a slice streamed from L3 still keeps
+ * the kernel busy. Measured on Zen 5 with 2 threads against OpenBLAS's native kernels, whole
+ * calls, 2 runs each, at slices of 2.25-8 MiB per thread: tanh 50/8/1536/1536 2.1x, and
+ * 50/4, 50/16, 20/64 at H = 2048: 3.2-3.3x, 1.7x, 1.06x; LSTM H = 1024 at B = 2, 4, 8, 16, 64
+ * (T = 50; 100 at B = 16): 3.1-3.5x, 3.2-3.5x, 2.4-2.5x, 1.8-1.9x, 1.12x; GRU H = 1024 at
+ * B = 16: 1.8x, B = 64: 1.1-1.2x. */
 #define RB_TEAM_TILE_MIN 1048576
 
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
@@ -250,7 +257,9 @@ int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
     const size_t slice_max = l2 >= RB_TEAM_BIG_L2 ? l2 / 2 : 3 * l2 / 16; /* floats: 2 L2s, 3/4 */
     if (B == 1)
         return l2 >= RB_TEAM_BIG_L2 && n > RB_SMALL_GEMV_MAX && n <= threads * slice_max;
-    return n <= threads * slice_max && (size_t)B * n >= RB_TEAM_TILE_MIN;
+    if ((size_t)B * n < RB_TEAM_TILE_MIN)
+        return 0;
+    return (l2 >= RB_TEAM_BIG_L2 && rb_gemm_avx512()) || n <= threads * slice_max;
 }
 
 static int small_gemv(int B, int N, int K)

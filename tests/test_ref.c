@@ -404,18 +404,26 @@ static void run_cell(rnnbptt_cell cell)
  * cores: the spin-waits must still make progress), against the same reference with the same
  * tolerances. */
 /* The header's rule for where a team runs, restated: slices of W_h of at most S bytes per thread
- * (S = 2·L2 with 1 MiB of L2 or more, else 3·L2 / 4); at B > 1 from 2^20 multiply-adds per step,
- * at B = 1 above 131072 elements of W_h and only with 1 MiB of L2 or more. Here B = 2 is below
- * the B > 1 range, and B = 1 runs on the team only on such cores (with less L2 these B = 1 cases
- * check the team-less path once more). */
+ * (S = 2·L2 with 1 MiB of L2 or more, else 3·L2 / 4), except at B > 1 on AVX-512 CPUs with
+ * 1 MiB of L2 or more (any slice); at B > 1 from 2^20 multiply-adds per step, at B = 1 above
+ * 131072 elements of W_h and only with 1 MiB of L2 or more. Here B = 2 is below the B > 1
+ * range, and B = 1 runs on the team only on such cores (with less L2 these B = 1 cases check
+ * the team-less path once more). */
 static int header_team_rule(rnnbptt_cell cell, int H, int B, int threads)
 {
     const long l2s = sysconf(_SC_LEVEL2_CACHE_SIZE);
     const double l2 = l2s > 0 ? (double)l2s : 1048576.0, S = l2 >= 1048576.0 ? 2 * l2 : 0.75 * l2;
     const double G = cell == RNNBPTT_LSTM ? 4 : cell == RNNBPTT_GRU ? 3 : 1, n = G * H * H;
-    if (threads < 2 || n * 4 > threads * S)
+#if defined(__GNUC__) && defined(__x86_64__)
+    const int avx512 = __builtin_cpu_supports("avx512f");
+#else
+    const int avx512 = 0;
+#endif
+    if (threads < 2)
         return 0;
-    return B > 1 ? B * n >= 1048576 : n > 131072 && l2 >= 1048576;
+    if (B > 1)
+        return B * n >= 1048576 && (n * 4 <= threads * S || (avx512 && l2 >= 1048576));
+    return n * 4 <= threads * S && n > 131072 && l2 >= 1048576;
 }
 
 static void test_team(void **state)
@@ -456,6 +464,16 @@ static void test_team(void **state)
                 ok &= run_case(sizes[k].cell, &cases[c], 0x7EA50000u + 131u * k + 17u * c, team);
             }
         }
+        /* the rule at the sizes around its limits (asked only: these are not run) */
+        static const int Hs[] = {64, 256, 512, 724, 1024, 2048}, Bs[] = {1, 2, 8, 64};
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+            for (size_t h = 0; h < sizeof Hs / sizeof Hs[0]; h++)
+                for (size_t b = 0; b < sizeof Bs / sizeof Bs[0]; b++) {
+                    const rnnbptt_layer L = {sizes[k].cell, 16, Hs[h], team};
+                    ok &= expect(rnnbptt_team_used(&L, Bs[b]) ==
+                                     header_team_rule(sizes[k].cell, Hs[h], Bs[b], threads),
+                                 "team_rule_grid", "rnnbptt_team_used disagrees with the header");
+                }
         rnnbptt_team_destroy(team);
     }
     ref_check_report("team");
