@@ -62,20 +62,20 @@ static inline const float *rb_opb_at(rb_opb B, int r, int j)
 
 /* The widest instance this CPU runs (__builtin_cpu_supports reads what libgcc's constructor
  * found, OS support for the registers included). */
-static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, rb_opb Bm, float beta, float *C,
-                      int ldc, float *scratch)
+static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, rb_opb Bm, float beta,
+                      const float *bias, float *C, int ldc, float *scratch)
 {
 #if defined(__x86_64__)
     if (rb_gemm_avx512()) {
-        gemm_cols_avx512(M, R, j0, j1, A, Bm, beta, C, ldc, scratch);
+        gemm_cols_avx512(M, R, j0, j1, A, Bm, beta, bias, C, ldc, scratch);
         return;
     }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        gemm_cols_avx2(M, R, j0, j1, A, Bm, beta, C, ldc, scratch);
+        gemm_cols_avx2(M, R, j0, j1, A, Bm, beta, bias, C, ldc, scratch);
         return;
     }
 #endif
-    gemm_cols_vec4(M, R, j0, j1, A, Bm, beta, C, ldc, scratch);
+    gemm_cols_vec4(M, R, j0, j1, A, Bm, beta, bias, C, ldc, scratch);
 }
 
 typedef struct {
@@ -83,6 +83,7 @@ typedef struct {
     rb_opa A;
     rb_opb Bm;
     float beta;
+    const float *bias;
     float *C;
     int ldc;
     float *scratch; /* RB_GEMM_SCRATCH floats per part */
@@ -95,14 +96,14 @@ static void gemm_part(void *arg, int part, int nparts)
     const int j0 = rb_part_start(j->N, part, nparts, 32);
     const int j1 = rb_part_start(j->N, part + 1, nparts, 32);
     if (j1 > j0)
-        gemm_cols(j->M, j->R, j0, j1, j->A, j->Bm, j->beta, j->C, j->ldc,
+        gemm_cols(j->M, j->R, j0, j1, j->A, j->Bm, j->beta, j->bias, j->C, j->ldc,
                   j->scratch + (size_t)part * RB_GEMM_SCRATCH);
 }
 
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
-                  float *C, int ldc)
+                  const float *bias, float *C, int ldc)
 {
-    rb_gemm_job j = {M, N, R, A, Bm, beta, C, ldc, rb_team_pack(team)->scratch};
+    rb_gemm_job j = {M, N, R, A, Bm, beta, bias, C, ldc, rb_team_pack(team)->scratch};
     rb_team_run(team, gemm_part, &j);
 }
 

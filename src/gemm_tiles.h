@@ -21,11 +21,12 @@
 typedef float RB_FN(rb_vec) __attribute__((vector_size(RB_VL * sizeof(float))));
 
 /* One tile: C (MR rows, RB_VL·NV columns) (+)= A (MR, R) · Bm (R, RB_VL·NV), Bm's vector v of
- * row r at Bv[v] + r·ldb. Vectors are loaded and stored through memcpy (one unaligned move): no
+ * row r at Bv[v] + r·ldb; without accumulate, bias (the tile's RB_VL·NV columns of it, or NULL)
+ * is added to every row. Vectors are loaded and stored through memcpy (one unaligned move): no
  * alias or alignment assumption. */
 static inline __attribute__((always_inline)) RB_ATTR void
 RB_FN(gemm_tile)(const int MR, const int NV, int R, rb_opa A, const float *const Bv[2], size_t ldb,
-                 int accumulate, float *C, int ldc)
+                 int accumulate, const float *bias, float *C, int ldc)
 {
     RB_FN(rb_vec) acc[RB_MR][2];
     for (int m = 0; m < MR; m++)
@@ -45,9 +46,9 @@ RB_FN(gemm_tile)(const int MR, const int NV, int R, rb_opa A, const float *const
         for (int v = 0; v < NV; v++) {
             float *c = C + (size_t)m * ldc + RB_VL * v;
             RB_FN(rb_vec) out = acc[m][v];
-            if (accumulate) {
+            if (accumulate || bias) {
                 RB_FN(rb_vec) old;
-                memcpy(&old, c, sizeof old);
+                memcpy(&old, accumulate ? c : bias + RB_VL * v, sizeof old);
                 out += old;
             }
             memcpy(c, &out, sizeof out);
@@ -86,39 +87,40 @@ static inline __attribute__((always_inline)) RB_ATTR void RB_FN(pack_at)(int M, 
 /* Rows 0..M-1 of one column strip of RB_VL·NV columns: row tiles of RB_MR, then 4, 2, 1. */
 static inline __attribute__((always_inline)) RB_ATTR void
 RB_FN(gemm_strip)(const int NV, int M, int R, rb_opa A, const float *ap, const float *const Bv[2],
-                  size_t ldb, int accumulate, float *C, int ldc)
+                  size_t ldb, int accumulate, const float *bias, float *C, int ldc)
 {
     int m = 0;
     if (ap) /* the packed tiles' strides as constants: their loads take immediate offsets */
         for (; m + RB_MR <= M; m += RB_MR)
             RB_FN(gemm_tile)(RB_MR, NV, R, (rb_opa){ap + (size_t)m * R, 1, RB_MR}, Bv, ldb,
-                             accumulate, C + (size_t)m * ldc, ldc);
+                             accumulate, bias, C + (size_t)m * ldc, ldc);
     else
         for (; m + RB_MR <= M; m += RB_MR)
-            RB_FN(gemm_tile)(RB_MR, NV, R, rb_opa_at(A, (size_t)m, 0), Bv, ldb, accumulate,
+            RB_FN(gemm_tile)(RB_MR, NV, R, rb_opa_at(A, (size_t)m, 0), Bv, ldb, accumulate, bias,
                              C + (size_t)m * ldc, ldc);
 #if RB_MR > 4
     if (m + 4 <= M) {
-        RB_FN(gemm_tile)(4, NV, R, RB_FN(tile_a)(A, ap, M, R, m), Bv, ldb, accumulate,
+        RB_FN(gemm_tile)(4, NV, R, RB_FN(tile_a)(A, ap, M, R, m), Bv, ldb, accumulate, bias,
                          C + (size_t)m * ldc, ldc);
         m += 4;
     }
 #endif
     if (m + 2 <= M) {
-        RB_FN(gemm_tile)(2, NV, R, RB_FN(tile_a)(A, ap, M, R, m), Bv, ldb, accumulate,
+        RB_FN(gemm_tile)(2, NV, R, RB_FN(tile_a)(A, ap, M, R, m), Bv, ldb, accumulate, bias,
                          C + (size_t)m * ldc, ldc);
         m += 2;
     }
     if (m < M)
-        RB_FN(gemm_tile)(1, NV, R, RB_FN(tile_a)(A, ap, M, R, m), Bv, ldb, accumulate,
+        RB_FN(gemm_tile)(1, NV, R, RB_FN(tile_a)(A, ap, M, R, m), Bv, ldb, accumulate, bias,
                          C + (size_t)m * ldc, ldc);
 }
 
-/* C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1): blocks of RB_MC rows by RB_KC
- * reduction steps; strips of 2·RB_VL columns, then RB_VL, then single columns. scratch holds
- * RB_GEMM_SCRATCH floats, for a transposed A's packed block. */
+/* C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1) (+ bias, when beta is 0 and bias not
+ * NULL: its columns j0..j1 added to every row): blocks of RB_MC rows by RB_KC reduction steps;
+ * strips of 2·RB_VL columns, then RB_VL, then single columns. scratch holds RB_GEMM_SCRATCH
+ * floats, for a transposed A's packed block. */
 static RB_ATTR void RB_FN(gemm_cols)(int M, int R, int j0, int j1, rb_opa A, rb_opb Bm, float beta,
-                                     float *C, int ldc, float *scratch)
+                                     const float *bias, float *C, int ldc, float *scratch)
 {
     /* With 2^k cache lines between a row-major Bm's rows (ld a multiple of 32 floats), a strip's
      * rows share a few of L1's sets and its block no longer stays in L1: each block is then
@@ -140,19 +142,22 @@ static RB_ATTR void RB_FN(gemm_cols)(int M, int R, int j0, int j1, rb_opa A, rb_
             int j = j0;
             for (; j + 2 * RB_VL <= j1; j += 2 * RB_VL) {
                 const float *Bv[2] = {rb_opb_at(Bm, r0, j), rb_opb_at(Bm, r0, j + RB_VL)};
+                const float *bj = bias ? bias + j : NULL;
                 if (pack) {
                     for (int r = 0; r < rc; r++)
                         memcpy(panel + (size_t)r * 2 * RB_VL, Bv[0] + (size_t)r * Bm.ld,
                                2 * RB_VL * sizeof(float));
                     const float *const Pv[2] = {panel, panel + RB_VL};
-                    RB_FN(gemm_strip)(2, mc, rc, Ar, ap, Pv, 2 * RB_VL, accumulate, Cm + j, ldc);
+                    RB_FN(gemm_strip)(2, mc, rc, Ar, ap, Pv, 2 * RB_VL, accumulate, bj, Cm + j,
+                                      ldc);
                 } else {
-                    RB_FN(gemm_strip)(2, mc, rc, Ar, ap, Bv, Bm.ld, accumulate, Cm + j, ldc);
+                    RB_FN(gemm_strip)(2, mc, rc, Ar, ap, Bv, Bm.ld, accumulate, bj, Cm + j, ldc);
                 }
             }
             for (; j + RB_VL <= j1; j += RB_VL) {
                 const float *Bv[2] = {rb_opb_at(Bm, r0, j), NULL};
-                RB_FN(gemm_strip)(1, mc, rc, Ar, ap, Bv, Bm.ld, accumulate, Cm + j, ldc);
+                RB_FN(gemm_strip)(1, mc, rc, Ar, ap, Bv, Bm.ld, accumulate, bias ? bias + j : NULL,
+                                  Cm + j, ldc);
             }
             for (; j < j1; j++) { /* the last N mod RB_VL columns */
                 const float *b = rb_opb_at(Bm, r0, j);
@@ -160,7 +165,7 @@ static RB_ATTR void RB_FN(gemm_cols)(int M, int R, int j0, int j1, rb_opa A, rb_
                     float sum = 0.0f, *c = Cm + (size_t)m * ldc + j;
                     for (int r = 0; r < rc; r++)
                         sum += Ar.p[(size_t)m * Ar.sm + (size_t)r * Ar.sr] * b[(size_t)r * Bm.ld];
-                    *c = accumulate ? *c + sum : sum;
+                    *c = accumulate ? *c + sum : bias ? bias[j] + sum : sum;
                 }
             }
         }

@@ -125,9 +125,9 @@ typedef struct {
 
 /* C (M, N) (+)= A (M, R) · Bm (R, N) on the team (held by the caller, and prepared: its pack's
  * scratch set), each thread on a range of C's columns; C row-major with rows ldc apart; beta is
- * 0 or 1. */
+ * 0 or 1; with beta 0, bias (N floats, or NULL) is added to every row of C. */
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
-                  float *C, int ldc);
+                  const float *bias, float *C, int ldc);
 /* 1 if rb_team_gemm runs its AVX-512 instance on this CPU (the one measured faster than
  * OpenBLAS's sgemm on every product, see gemm.c), 0 if a narrower one. */
 int rb_gemm_avx512(void);

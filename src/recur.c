@@ -280,7 +280,7 @@ void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, co
 #if RB_HAVE_TILES
         /* out = H_prev · W_hᵀ   (B × K) · (K × N), W_hᵀ made by rb_fwd_prepare */
         const rb_pack *pk = rb_team_pack(team);
-        rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, pk->wht, beta, out, N);
+        rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, pk->wht, beta, NULL, out, N);
         return;
 #endif
     }
@@ -306,7 +306,7 @@ void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const
 #if RB_HAVE_TILES
         /* out = Δ · W   (B × N) · (N × K), W copied by rb_bwd_prepare */
         const rb_pack *pk = rb_team_pack(team);
-        rb_team_gemm(team, B, K, N, (rb_opa){dG, (size_t)N, 1}, pk->wh, beta, out, K);
+        rb_team_gemm(team, B, K, N, (rb_opa){dG, (size_t)N, 1}, pk->wh, beta, NULL, out, K);
         return;
 #endif
     }
@@ -323,16 +323,16 @@ void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const
 void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const float *W,
                 const float *bias, float *out, int ldo)
 {
-    if (bias)
-        for (int r = 0; r < M; r++)
-            memcpy(out + (size_t)r * ldo, bias, (size_t)N * sizeof(float));
 #if RB_HAVE_TILES
-    if (team) { /* out = X · W_xᵀ (+ bias), W_xᵀ made by rb_fwd_prepare   (M × K) · (K × N) */
-        rb_team_gemm(team, M, N, K, (rb_opa){X, (size_t)K, 1}, rb_team_pack(team)->wxt,
-                     bias ? 1.0f : 0.0f, out, ldo);
+    if (team) { /* out = X · W_xᵀ + bias, W_xᵀ made by rb_fwd_prepare   (M × K) · (K × N) */
+        rb_team_gemm(team, M, N, K, (rb_opa){X, (size_t)K, 1}, rb_team_pack(team)->wxt, 0.0f, bias,
+                     out, ldo);
         return;
     }
 #endif
+    if (bias)
+        for (int r = 0; r < M; r++)
+            memcpy(out + (size_t)r * ldo, bias, (size_t)N * sizeof(float));
     /* out = X · Wᵀ (+ bias)   (M × K) · (K × N) */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, X, K, W, K,
                 bias ? 1.0f : 0.0f, out, ldo);
@@ -355,6 +355,30 @@ void rb_colsum_add(int M, int N, const float *A, int lda, float *sum)
     }
 }
 
+/* rb_colsum_add on a team, each thread on a range of the columns (multiples of 64: no two
+ * threads write one cache line of sum). */
+typedef struct {
+    int M, N;
+    const float *A;
+    int lda;
+    float *sum;
+} rb_colsum_job;
+
+static void colsum_part(void *arg, int part, int nparts)
+{
+    const rb_colsum_job *j = arg;
+    const int c0 = rb_part_start(j->N, part, nparts, 64);
+    const int c1 = rb_part_start(j->N, part + 1, nparts, 64);
+    if (c1 > c0)
+        rb_colsum_add(j->M, c1 - c0, j->A + c0, j->lda, j->sum + c0);
+}
+
+static void team_colsum_add(rnnbptt_team *team, int M, int N, const float *A, int lda, float *sum)
+{
+    rb_colsum_job j = {M, N, A, lda, sum};
+    rb_team_run(team, colsum_part, &j);
+}
+
 void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const float *h,
                      const float *dG, const float *dGh, const float *Wx, const rb_grads *g,
                      float *dx)
@@ -364,19 +388,19 @@ void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const fl
     if (d->team) { /* the same products on the team; Δᵀ is A with sm = 1, sr = GH (packed) */
         const size_t sgh = (size_t)GH;
         rb_team_gemm(d->team, GH, I, TB, (rb_opa){dG, 1, sgh}, rb_opb_rows(X, I), 1.0f,
-                     g->Wx, I);
+                     NULL, g->Wx, I);
         if (TB > B)
             rb_team_gemm(d->team, GH, H, TB - B, (rb_opa){dGh + (size_t)B * sgh, 1, sgh},
-                         rb_opb_rows(h, H), 1.0f, g->Wh, H);
+                         rb_opb_rows(h, H), 1.0f, NULL, g->Wh, H);
         if (h0)
             rb_team_gemm(d->team, GH, H, B, (rb_opa){dGh, 1, sgh}, rb_opb_rows(h0, H), 1.0f,
-                         g->Wh, H);
-        rb_colsum_add(TB, GH, dG, GH, g->bx);
+                         NULL, g->Wh, H);
+        team_colsum_add(d->team, TB, GH, dG, GH, g->bx);
         if (g->bh)
-            rb_colsum_add(TB, GH, dGh, GH, g->bh);
+            team_colsum_add(d->team, TB, GH, dGh, GH, g->bh);
         if (dx)
             rb_team_gemm(d->team, TB, I, GH, (rb_opa){dG, sgh, 1}, rb_team_pack(d->team)->wx,
-                         0.0f, dx, I);
+                         0.0f, NULL, dx, I);
         return;
     }
 #endif
