@@ -92,6 +92,18 @@ typedef struct {
 static void gemm_part(void *arg, int part, int nparts)
 {
     const rb_gemm_job *j = arg;
+    /* A transposed A (the dW products) is packed block by block; split by columns, every thread
+     * would pack all of it. Split by rows, measured with 2 threads on Zen 5 (M = G·H = 1536..2048,
+     * N = 512..1024, R = T·B = 1600..6400): 1.04-1.09x as fast. */
+    if (j->A.sm == 1 && j->M >= 64 * nparts) {
+        const int m0 = rb_part_start(j->M, part, nparts, 16);
+        const int m1 = rb_part_start(j->M, part + 1, nparts, 16);
+        rb_opa A = j->A;
+        A.p += (size_t)m0;
+        gemm_cols(m1 - m0, j->R, 0, j->N, A, j->Bm, j->beta, NULL, j->C + (size_t)m0 * j->ldc,
+                  j->ldc, j->scratch + (size_t)part * RB_GEMM_SCRATCH);
+        return;
+    }
     /* column ranges in multiples of 32: every thread works on whole strips of every instance */
     const int j0 = rb_part_start(j->N, part, nparts, 32);
     const int j1 = rb_part_start(j->N, part + 1, nparts, 32);
