@@ -191,6 +191,12 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, const float *W,
                  float beta, float *out);
 
+/* out (B, N) = hprev (B, K) · Wᵀ (K, N) + bias (N, added to every row): rb_step_fwd with the
+ * bias entering at the kernel's store on a team (B > 1), else copied into out first; hprev NULL
+ * means zeros (out = bias). */
+void rb_step_fwd_bias(rnnbptt_team *team, int B, int K, int N, const float *hprev,
+                      const float *W, const float *bias, float *out);
+
 /* out (B, K) (+)= dG (B, N) · W (N, K): the per-step Wᵀ-product of backward. beta is 0 or 1. */
 void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const float *W,
                  float beta, float *out);

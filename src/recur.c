@@ -294,6 +294,22 @@ void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, co
     }
 }
 
+void rb_step_fwd_bias(rnnbptt_team *team, int B, int K, int N, const float *hprev,
+                      const float *W, const float *bias, float *out)
+{
+#if RB_HAVE_TILES
+    if (team && hprev && B > 1) { /* out = H_prev · W_hᵀ + bias, the bias added at the store */
+        rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, rb_team_pack(team)->wht, 0.0f,
+                     bias, out, N);
+        return;
+    }
+#endif
+    for (int b = 0; b < B; b++)
+        memcpy(out + (size_t)b * N, bias, (size_t)N * sizeof(float));
+    if (hprev)
+        rb_step_fwd(team, B, K, N, hprev, W, 1.0f, out);
+}
+
 void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const float *W,
                  float beta, float *out)
 {
