@@ -100,7 +100,7 @@ static void gemm_part(void *arg, int part, int nparts)
         const int m1 = rb_part_start(j->M, part + 1, nparts, 16);
         rb_opa A = j->A;
         A.p += (size_t)m0;
-        gemm_cols(m1 - m0, j->R, 0, j->N, A, j->Bm, j->beta, NULL, j->C + (size_t)m0 * j->ldc,
+        gemm_cols(m1 - m0, j->R, 0, j->N, A, j->Bm, j->beta, j->bias, j->C + (size_t)m0 * j->ldc,
                   j->ldc, j->scratch + (size_t)part * RB_GEMM_SCRATCH);
         return;
     }

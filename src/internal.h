@@ -126,12 +126,11 @@ typedef struct {
 /* C (M, N) (+)= A (M, R) · Bm (R, N) on the team (held by the caller, and prepared: its pack's
  * scratch set), each thread on a range of C's columns (of C's rows when A is transposed, sm = 1,
  * and M >= 64 per thread: each then packs only its own rows of A); C row-major with rows ldc
- * apart; beta is 0 or 1; with beta 0, bias (N floats, or NULL) is added to every row of C (not
- * with a transposed A). */
+ * apart; beta is 0 or 1; with beta 0, bias (N floats, or NULL) is added to every row of C. */
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
                   const float *bias, float *C, int ldc);
-/* 1 if rb_team_gemm runs its AVX-512 instance on this CPU (the one measured faster than
- * OpenBLAS's sgemm on every product, see gemm.c), 0 if a narrower one. */
+/* 1 if rb_team_gemm runs its AVX-512 instance on this CPU, 0 if a narrower one (see
+ * rb_team_useful for what follows from it). */
 int rb_gemm_avx512(void);
 /* P = the panel matrix (rb_panel_size(R, N) floats) of S (R, N), whose element (r, j) is
  * src[r·sr + j·sj] (S = W: sr = N, sj = 1; S = Wᵀ: sr = 1, sj = R), made on the team; the

@@ -239,9 +239,10 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
  * about a whole L2 0.67-1.19x from run to run (tanh H = 512, LSTM H = 256, GRU H = 288), and
  * 0.82-0.97x at 0.8..2 MiB (H = 384..1024, all cells); so below 1 MiB of L2 slices are held to
  * 3/4 of it. Where the kernel runs its AVX-512 instance on cores with 1 MiB of L2 or more, B > 1
- * has no slice limit: there every hoisted GEMM runs at or above OpenBLAS's native speed, and
- * a step's B rows reuse each element of W_h B times, so a slice streamed from L3 still keeps
- * the kernel busy. Measured on Zen 5 with 2 threads against OpenBLAS's native kernels, whole
+ * has no slice limit: timed per product on Zen 5 (2 threads, B = 64, H = 512), the hoisted
+ * GEMMs run 0.92-1.15x as fast as OpenBLAS's native sgemm (the dW products the slowest) and the
+ * steps' products 1.3-1.6x, and a step's B rows reuse each element of W_h B times, so a slice
+ * streamed from L3 still keeps the kernel busy. Measured on Zen 5 with 2 threads against OpenBLAS's native kernels, whole
  * calls, 2 runs each, at slices of 2.25-8 MiB per thread: tanh 50/8/1536/1536 2.1x, and
  * 50/4, 50/16, 20/64 at H = 2048: 3.2-3.3x, 1.7x, 1.06x; LSTM H = 1024 at B = 2, 4, 8, 16, 64
  * (T = 50; 100 at B = 16): 3.1-3.5x, 3.2-3.5x, 2.4-2.5x, 1.8-1.9x, 1.12x; GRU H = 1024 at
@@ -354,34 +355,29 @@ void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const f
                 bias ? 1.0f : 0.0f, out, ldo);
 }
 
-/* Blocks of 64 columns, whose 64 double sums stay in registers over all M rows (a constant
- * trip count for whole blocks; cloned per x86-64 level like the element-wise passes: measured
- * 2.5x faster than the SSE2 baseline's loop on Zen 5 at TB = 6400, G·H = 1536). */
+/* sum[0..nc-1] += the column sums of rows 0..M-1 of A (nc <= 64), in double. */
+RB_ROW void colsum_block(int M, int nc, const float *A, int lda, float *sum)
+{
+    double acc[64] = {0};
+    for (int r = 0; r < M; r++) {
+        const float *row = A + (size_t)r * lda;
+        for (int c = 0; c < nc; c++)
+            acc[c] += row[c];
+    }
+    for (int c = 0; c < nc; c++)
+        sum[c] += (float)acc[c];
+}
+
+/* Blocks of 64 columns, whose 64 double sums stay in registers over all M rows (whole blocks
+ * with a constant trip count; cloned per x86-64 level like the element-wise passes: measured
+ * 2.6-3.6x as fast as the SSE2 baseline's loop on Zen 5 at TB = 6400, G·H = 1536). */
 RB_CLONES static void colsum_add(int M, int N, const float *A, int lda, float *sum)
 {
-    enum { CB = 64 };
     int c0 = 0;
-    for (; c0 + CB <= N; c0 += CB) {
-        double acc[CB] = {0};
-        for (int r = 0; r < M; r++) {
-            const float *row = A + (size_t)r * lda + c0;
-            for (int c = 0; c < CB; c++)
-                acc[c] += row[c];
-        }
-        for (int c = 0; c < CB; c++)
-            sum[c0 + c] += (float)acc[c];
-    }
-    if (c0 < N) {
-        const int nc = N - c0;
-        double acc[CB] = {0};
-        for (int r = 0; r < M; r++) {
-            const float *row = A + (size_t)r * lda + c0;
-            for (int c = 0; c < nc; c++)
-                acc[c] += row[c];
-        }
-        for (int c = 0; c < nc; c++)
-            sum[c0 + c] += (float)acc[c];
-    }
+    for (; c0 + 64 <= N; c0 += 64)
+        colsum_block(M, 64, A + c0, lda, sum + c0);
+    if (c0 < N)
+        colsum_block(M, N - c0, A + c0, lda, sum + c0);
 }
 
 void rb_colsum_add(int M, int N, const float *A, int lda, float *sum)
