@@ -35,12 +35,6 @@ static inline rb_opa rb_opa_at(rb_opa A, size_t m, size_t r)
     return A;
 }
 
-/* Where Bm's element (r, j) is. */
-static inline const float *rb_opb_at(rb_opb B, int r, int j)
-{
-    return B.p + (size_t)(j / 16) * B.ps + (size_t)r * B.ld + (size_t)(j % 16);
-}
-
 #if defined(__x86_64__)
 #define RB_SFX avx512
 #define RB_VL 16

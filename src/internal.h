@@ -82,6 +82,11 @@ typedef struct {
     size_t ld, ps;
 } rb_opb;
 static inline rb_opb rb_opb_rows(const float *p, int ld) { return (rb_opb){p, (size_t)ld, 16}; }
+/* Where Bm's element (r, j) is. */
+static inline const float *rb_opb_at(rb_opb B, int r, int j)
+{
+    return B.p + (size_t)(j / 16) * B.ps + (size_t)r * B.ld + (size_t)(j % 16);
+}
 /* Floats of a panel matrix of R rows and N columns: N rounded up to a multiple of 16, times R. */
 static inline size_t rb_panel_size(int R, int N) { return ((size_t)N + 15) / 16 * 16 * (size_t)R; }
 
@@ -92,9 +97,9 @@ typedef struct {
     float *buf;
     size_t cap;         /* floats allocated */
     rb_opb wxt;         /* forward: W_xᵀ (I, G·H), a panel matrix */
-    rb_opb wht;         /* forward at B > 1: W_hᵀ (H, G·H), a panel matrix */
+    rb_opb wht;         /* forward: W_hᵀ (H, G·H), a panel matrix */
     rb_opb wx;          /* backward with dx: W_x (G·H, I), a panel matrix */
-    rb_opb wh;          /* backward at B > 1: W_h (G·H, H), a panel matrix */
+    rb_opb wh;          /* backward: W_h (G·H, H), a panel matrix */
     float *scratch;     /* the GEMM kernel's: RB_GEMM_SCRATCH floats per thread */
 } rb_pack;
 rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
@@ -172,13 +177,13 @@ void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const f
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n_wh);
 
 /* At a forward's entry, the twin of rb_bwd_prepare: the team the forward uses, after reserving
- * its kernel's scratch and making W_xᵀ (and at B > 1 W_hᵀ) in the team's buffer; NULL when team
+ * its kernel's scratch and making W_xᵀ and W_hᵀ in the team's buffer; NULL when team
  * is NULL or that buffer cannot be allocated (the forward then runs without the team). */
 rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh);
 
 /* At a backward's entry: the team the backward uses, after reserving its kernel's scratch and
- * copying, as panel matrices into the team's buffer, W_x if with_dx (for dx) and W_h at B > 1;
+ * copying, as panel matrices into the team's buffer, W_x if with_dx (for dx) and W_h;
  * NULL when team is NULL or that buffer cannot be allocated (the backward then runs without the
  * team). */
 rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
