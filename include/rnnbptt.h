@@ -88,11 +88,11 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *      system does not tell). At B > 1, on a GEMM kernel of the library's own, when
  *      B*G*H*H >= 1048576 (smaller steps take about as long as the threads' meeting) and
  *      either G*H*H*4 <= n * S or the CPU has AVX-512F and L2 >= 1 MiB (then at any H). At
- *      B = 1, as a matrix-vector product, when G*H*H*4 <= n * S, 131072 < G*H*H (W_h over
- *      512 KiB) and L2 >= 1 MiB. These limits are measured: on Zen 5 (AVX-512, 1 MiB L2) the
- *      team paid at B = 1 up to 2 MiB per thread, and at B > 1 at every size tried (up to
- *      8 MiB per thread: 1.06-3.5x); on Zen 3 (AVX2, 512 KiB) only up to 3/4 of its L2 at
- *      B > 1, and never at B = 1;
+ *      B = 1, as a matrix-vector product, when 131072 < G*H*H (W_h over 512 KiB), L2 >= 1 MiB
+ *      and again either G*H*H*4 <= n * S or the CPU has AVX-512F. These limits are measured:
+ *      on Zen 5 (AVX-512, 1 MiB L2) the team paid at every size tried above them, up to 8 MiB
+ *      per thread (1.06-3.5x at B > 1; at B = 1 1.15-1.21x with 6-8 MiB per thread); on Zen 3
+ *      (AVX2, 512 KiB) only up to 3/4 of its L2 at B > 1, and never at B = 1;
  *    - each step's fused element-wise pass, split by rows;
  *    - the hoisted GEMMs (input projection, dW_x, dW_h, dx) on the same kernel, so that such a
  *      call makes no BLAS call at all. OpenBLAS's pthreads build keeps its threads spinning for

@@ -295,7 +295,9 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
  * calls, 2 runs each, at slices of 2.25-8 MiB per thread: tanh 50/8/1536/1536 2.1x, and
  * 50/4, 50/16, 20/64 at H = 2048: 3.2-3.3x, 1.7x, 1.06x; LSTM H = 1024 at B = 2, 4, 8, 16, 64
  * (T = 50; 100 at B = 16): 3.1-3.5x, 3.2-3.5x, 2.4-2.5x, 1.8-1.9x, 1.12x; GRU H = 1024 at
- * B = 16: 1.8x, B = 64: 1.1-1.2x. */
+ * B = 16: 1.8x, B = 64: 1.1-1.2x. The same holds at B = 1 since its products run as axpys over
+ * panel matrices (two cores stream twice one core's share of L3 bandwidth): at T = 100, 2 runs,
+ * LSTM H = 1024 (8 MiB per thread) 1.15-1.21x, GRU H = 1024 1.20x. */
 #define RB_TEAM_TILE_MIN 1048576
 
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
@@ -305,11 +307,13 @@ int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
         return 0;
     const size_t l2 = rb_team_l2(team);
     const size_t slice_max = l2 >= RB_TEAM_BIG_L2 ? l2 / 2 : 3 * l2 / 16; /* floats: 2 L2s, 3/4 */
+    const int any_slice = l2 >= RB_TEAM_BIG_L2 && rb_gemm_avx512();
     if (B == 1)
-        return l2 >= RB_TEAM_BIG_L2 && n > RB_SMALL_GEMV_MAX && n <= threads * slice_max;
+        return l2 >= RB_TEAM_BIG_L2 && n > RB_SMALL_GEMV_MAX &&
+               (any_slice || n <= threads * slice_max);
     if ((size_t)B * n < RB_TEAM_TILE_MIN)
         return 0;
-    return (l2 >= RB_TEAM_BIG_L2 && rb_gemm_avx512()) || n <= threads * slice_max;
+    return any_slice || n <= threads * slice_max;
 }
 
 static int small_gemv(int B, int N, int K)

@@ -404,9 +404,9 @@ static void run_cell(rnnbptt_cell cell)
  * cores: the spin-waits must still make progress), against the same reference with the same
  * tolerances. */
 /* The header's rule for where a team runs, restated: slices of W_h of at most S bytes per thread
- * (S = 2·L2 with 1 MiB of L2 or more, else 3·L2 / 4), except at B > 1 on AVX-512 CPUs with
- * 1 MiB of L2 or more (any slice); at B > 1 from 2^20 multiply-adds per step, at B = 1 above
- * 131072 elements of W_h and only with 1 MiB of L2 or more. Here B = 2 is below the B > 1
+ * (S = 2·L2 with 1 MiB of L2 or more, else 3·L2 / 4), except on AVX-512 CPUs with 1 MiB of L2
+ * or more (any slice); at B > 1 from 2^20 multiply-adds per step, at B = 1 above 131072
+ * elements of W_h and only with 1 MiB of L2 or more. Here B = 2 is below the B > 1
  * range, and B = 1 runs on the team only on such cores (with less L2 these B = 1 cases check
  * the team-less path once more). */
 static int header_team_rule(rnnbptt_cell cell, int H, int B, int threads)
@@ -423,7 +423,7 @@ static int header_team_rule(rnnbptt_cell cell, int H, int B, int threads)
         return 0;
     if (B > 1)
         return B * n >= 1048576 && (n * 4 <= threads * S || (avx512 && l2 >= 1048576));
-    return n * 4 <= threads * S && n > 131072 && l2 >= 1048576;
+    return (n * 4 <= threads * S || avx512) && n > 131072 && l2 >= 1048576;
 }
 
 static void test_team(void **state)
