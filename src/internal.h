@@ -97,9 +97,9 @@ typedef struct {
     float *buf;
     size_t cap;         /* floats allocated */
     rb_opb wxt;         /* forward: W_xᵀ (I, G·H), a panel matrix */
-    rb_opb wht;         /* forward: W_hᵀ (H, G·H), a panel matrix */
+    rb_opb wht;         /* forward: W_hᵀ (H, G·H), a panel matrix (p NULL: not made, B = 1) */
     rb_opb wx;          /* backward with dx: W_x (G·H, I), a panel matrix */
-    rb_opb wh;          /* backward: W_h (G·H, H), a panel matrix */
+    rb_opb wh;          /* backward: W_h (G·H, H), a panel matrix (or W_h in place, B = 1) */
     float *scratch;     /* the GEMM kernel's: RB_GEMM_SCRATCH floats per thread */
 } rb_pack;
 rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
@@ -177,15 +177,16 @@ void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const f
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n_wh);
 
 /* At a forward's entry, the twin of rb_bwd_prepare: the team the forward uses, after reserving
- * its kernel's scratch and making W_xᵀ and W_hᵀ in the team's buffer; NULL when team
- * is NULL or that buffer cannot be allocated (the forward then runs without the team). */
+ * its kernel's scratch and making W_xᵀ and W_hᵀ (at B = 1 only for long calls: b1_panels in
+ * recur.c) in the team's buffer; NULL when team is NULL or that buffer cannot be allocated (the
+ * forward then runs without the team). */
 rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh);
 
 /* At a backward's entry: the team the backward uses, after reserving its kernel's scratch and
- * copying, as panel matrices into the team's buffer, W_x if with_dx (for dx) and W_h;
- * NULL when team is NULL or that buffer cannot be allocated (the backward then runs without the
- * team). */
+ * copying, as panel matrices into the team's buffer, W_x if with_dx (for dx) and W_h (at B = 1
+ * only for long calls); NULL when team is NULL or that buffer cannot be allocated (the backward
+ * then runs without the team). */
 rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh, int with_dx);
 

@@ -212,6 +212,24 @@ static void axpy_part(void *arg, int part, int nparts)
     if (j1 > j0)
         axpy_rows(j->R, j0, j1, j->Bm, j->a, j->beta, j->y);
 }
+
+/* The forward's B = 1 product without W_hᵀ's panel matrix (short calls, see b1_panels): y = W v
+ * by rows of W in place, each part on a fixed range of rows. */
+typedef struct {
+    int N, K;
+    const float *W, *v;
+    float beta;
+    float *y;
+} rb_gemv_job;
+
+static void gemv_n_part(void *arg, int part, int nparts)
+{
+    const rb_gemv_job *j = arg;
+    const int n0 = rb_part_start(j->N, part, nparts, 16);
+    const int n1 = rb_part_start(j->N, part + 1, nparts, 16);
+    if (n1 > n0)
+        small_gemv_n(n1 - n0, j->K, j->W + (size_t)n0 * j->K, j->v, j->beta, j->y + n0);
+}
 #endif
 
 /* The team's buffer: its kernel's scratch for each thread, then n floats for the call's weights,
@@ -232,6 +250,13 @@ static float *pack_reserve(rb_pack *pk, const rnnbptt_team *team, size_t n)
     return pk->buf + ns;
 }
 
+/* Whether a call on a team makes W_h's panel matrix: always at B > 1; at B = 1 from RB_B1_PANEL_T
+ * steps on, where the faster products repay making it (measured on Zen 5 with 2 threads, tanh:
+ * at T = 16 the copy made calls 5% (H = 512) and 12% (H = 1024) slower, at T = 64 even, at
+ * T = 100 1.03-1.2x faster). Shorter calls read W_h in place. */
+#define RB_B1_PANEL_T 64
+static int b1_panels(const rb_dims *d) { return d->B > 1 || d->T >= RB_B1_PANEL_T; }
+
 rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh)
 {
@@ -240,12 +265,13 @@ rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 #if RB_HAVE_TILES
     rb_pack *pk = rb_team_pack(team);
     const int GH = d->GH, I = d->I, H = d->H;
-    const size_t nx = rb_panel_size(I, GH), nh = rb_panel_size(H, GH);
+    const size_t nx = rb_panel_size(I, GH), nh = b1_panels(d) ? rb_panel_size(H, GH) : 0;
     float *buf = pack_reserve(pk, team, nx + nh);
     if (!buf)
         return NULL;
     pk->wxt = rb_team_panel(team, I, GH, Wx, 1, (size_t)I, buf); /* W_xᵀ (I, GH) = W_x (GH, I)ᵀ */
-    pk->wht = rb_team_panel(team, H, GH, Wh, 1, (size_t)H, buf + nx); /* W_hᵀ (H, GH) */
+    pk->wht = nh ? rb_team_panel(team, H, GH, Wh, 1, (size_t)H, buf + nx) /* W_hᵀ (H, GH) */
+                 : (rb_opb){NULL, 0, 0};
     return team;
 #else
     (void)d, (void)Wx, (void)Wh;
@@ -261,14 +287,16 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 #if RB_HAVE_TILES
     rb_pack *pk = rb_team_pack(team);
     const int GH = d->GH, I = d->I, H = d->H;
-    const size_t nx = with_dx ? rb_panel_size(GH, I) : 0, nh = rb_panel_size(GH, H);
+    const size_t nx = with_dx ? rb_panel_size(GH, I) : 0;
+    const size_t nh = b1_panels(d) ? rb_panel_size(GH, H) : 0;
     float *buf = pack_reserve(pk, team, nx + nh);
     if (!buf)
         return NULL;
     /* W_x for dx: 1.04-1.13x as fast as W_x read in place (one thread, GH = 2048, I = 512) */
     if (nx)
         pk->wx = rb_team_panel(team, GH, I, Wx, (size_t)I, 1, buf); /* W_x (GH, I) */
-    pk->wh = rb_team_panel(team, GH, H, Wh, (size_t)H, 1, buf + nx); /* W_h (GH, H) */
+    pk->wh = nh ? rb_team_panel(team, GH, H, Wh, (size_t)H, 1, buf + nx) /* W_h (GH, H) */
+                : rb_opb_rows(Wh, H);
     return team;
 #else
     (void)d, (void)Wx, (void)Wh, (void)with_dx;
@@ -291,13 +319,14 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
  * has no slice limit: timed per product on Zen 5 (2 threads, B = 64, H = 512), the hoisted
  * GEMMs run 0.92-1.15x as fast as OpenBLAS's native sgemm (the dW products the slowest) and the
  * steps' products 1.3-1.6x, and a step's B rows reuse each element of W_h B times, so a slice
- * streamed from L3 still keeps the kernel busy. Measured on Zen 5 with 2 threads against OpenBLAS's native kernels, whole
- * calls, 2 runs each, at slices of 2.25-8 MiB per thread: tanh 50/8/1536/1536 2.1x, and
- * 50/4, 50/16, 20/64 at H = 2048: 3.2-3.3x, 1.7x, 1.06x; LSTM H = 1024 at B = 2, 4, 8, 16, 64
- * (T = 50; 100 at B = 16): 3.1-3.5x, 3.2-3.5x, 2.4-2.5x, 1.8-1.9x, 1.12x; GRU H = 1024 at
- * B = 16: 1.8x, B = 64: 1.1-1.2x. The same holds at B = 1 since its products run as axpys over
- * panel matrices (two cores stream twice one core's share of L3 bandwidth): at T = 100, 2 runs,
- * LSTM H = 1024 (8 MiB per thread) 1.15-1.21x, GRU H = 1024 1.20x. */
+ * streamed from L3 still keeps the kernel busy. Measured on Zen 5 with 2 threads against
+ * OpenBLAS's native kernels, whole calls, 2 runs each, at slices of 2.25-8 MiB per thread:
+ * tanh 50/8/1536/1536 2.1x, and 50/4, 50/16, 20/64 at H = 2048: 3.2-3.3x, 1.7x, 1.06x;
+ * LSTM H = 1024 at B = 2, 4, 8, 16, 64 (T = 50; 100 at B = 16): 3.1-3.5x, 3.2-3.5x, 2.4-2.5x,
+ * 1.8-1.9x, 1.12x; GRU H = 1024 at B = 16: 1.8x, B = 64: 1.1-1.2x. The same holds at B = 1
+ * since its products run as axpys over panel matrices (two cores stream twice one core's share
+ * of L3 bandwidth): at T = 100, 2 runs, LSTM H = 1024 (8 MiB per thread) 1.15-1.21x, GRU
+ * H = 1024 1.20x. */
 #define RB_TEAM_TILE_MIN 1048576
 
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
@@ -328,9 +357,12 @@ void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, co
 #if RB_HAVE_TILES
     if (team) { /* W_hᵀ made by rb_fwd_prepare */
         const rb_pack *pk = rb_team_pack(team);
-        if (B == 1) { /* out = W_hᵀᵀ h = Σ_k h[k] · W_hᵀ[k, :]   (K) · (K × N) */
+        if (B == 1 && pk->wht.p) { /* out = Σ_k h[k] · W_hᵀ[k, :]   (K) · (K × N) */
             rb_axpy_job j = {K, N, pk->wht, hprev, beta, out};
             rb_team_run(team, axpy_part, &j);
+        } else if (B == 1) { /* out = W · h   (N × K) · (K), W in place: rows split */
+            rb_gemv_job j = {N, K, W, hprev, beta, out};
+            rb_team_run(team, gemv_n_part, &j);
         } else { /* out = H_prev · W_hᵀ   (B × K) · (K × N) */
             rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, pk->wht, beta, NULL, out,
                          N);
@@ -369,7 +401,7 @@ void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const
 {
 #if RB_HAVE_TILES
     if (team) {
-        if (B == 1) { /* out = Wᵀ δ = Σ_n δ[n] · W[n, :]   (N) · (N × K) */
+        if (B == 1) { /* out = Wᵀ δ = Σ_n δ[n] · W[n, :]   (N) · (N × K); W as panels or rows */
             rb_axpy_job j = {N, K, rb_team_pack(team)->wh, dG, beta, out};
             rb_team_run(team, axpy_part, &j);
         } else { /* out = Δ · W   (B × N) · (N × K), W copied by rb_bwd_prepare */

@@ -393,7 +393,8 @@ static void run_cell(rnnbptt_cell cell)
 
 /* ---- with an rnnbptt_team ------------------------------------------------------------------
  * Where a team runs is the header's rule (header_team_rule below). The B = 1 cases' H put every
- * cell just inside the B = 1 range of cores with 1 MiB of L2 or more; the B > 1 cases' Hb give
+ * cell just inside the B = 1 range of cores with 1 MiB of L2 or more (T = 64 reaches the B = 1
+ * products over panel matrices, shorter calls those on W_h in place); the B > 1 cases' Hb give
  * 116509 <= G·Hb·Hb <= 131072, so B = 9 and 15 run on the team with 2 or 3 threads on any core
  * (slices of at most 256 KiB; B = 2 is below the B > 1 range). All H are odd, with G·H mod 32 in
  * 25..31 so the parts' ranges leave ragged ends: the kernel's strips of two vectors, of one and
@@ -444,6 +445,7 @@ static void test_team(void **state)
             const int H = sizes[k].H, Hb = sizes[k].Hb;
             const rcase cs[] = {{"team_B1", 6, 1, 29, H, NULL, 0, USE_ALL},
                                 {"team_B1_short", 6, 1, 13, H, len1, 0, USE_H0 | USE_DH},
+                                {"team_B1_T64", 64, 1, 5, H, NULL, 0, USE_ALL},
                                 {"team_B2", 3, 2, 7, Hb, NULL, 1, USE_ALL},
                                 {"team_B15", 3, 15, 5, Hb, NULL, 1, USE_ALL},
                                 {"team_B9_h0_NULL", 2, 9, 11, Hb, NULL, 0, USE_DH | USE_DHT},
