@@ -34,15 +34,16 @@ void rb_carve_grads(const rb_dims *d, float *dparams, rb_grads *g)
  * break even near H = 256..512). Below 9216 OpenBLAS runs one thread with a faster kernel than
  * ours. 131072 floats = 512 KiB, half a Zen 5 core's L2.
  * With a team of n >= 2 threads, the products with W up to n slices of twice a core's L2 (3/4
- * of it on cores with less than RB_TEAM_BIG_L2 of L2) run on the team (rb_team_useful). At B = 1
- * only above RB_SMALL_GEMV_MAX elements, and only on cores with at least RB_TEAM_BIG_L2 of L2:
- * each thread's slice of W then stays in its own L2
- * (measured on Zen 5, 1 MiB L2, at H = 512 with 2 threads: 3.0 µs per forward and 2.9 µs per
- * backward product with W_h as panel matrices and the axpy kernels below, against about 5.5 µs
- * for OpenBLAS's sgemv; below, exchanging h between the cores at every step costs about what
- * splitting saves, H = 256: break-even, H = 128: 2x slower; up to 2 MiB per thread the slices
- * stream from L3 like OpenBLAS's, LSTM at H = 1024: 0.9x). On Zen 3, 512 KiB L2, every B = 1
- * size measured 1.1-1.5x slower on a team (tanh H = 384..768, LSTM H = 192..512, T = 100). */
+ * of it on cores with less than RB_TEAM_BIG_L2 of L2; any size with the AVX-512 kernel on cores
+ * with RB_TEAM_BIG_L2 or more) run on the team (rb_team_useful). At B = 1 only above
+ * RB_SMALL_GEMV_MAX elements, and only on cores with at least RB_TEAM_BIG_L2 of L2: each
+ * thread's slice of W then stays in its own L2 (measured on Zen 5, 1 MiB L2, at H = 512 with 2
+ * threads: 3.0 µs per forward and 2.9 µs per backward product with W_h as panel matrices and
+ * the axpy kernels below, against about 5.5 µs for OpenBLAS's sgemv; below, exchanging h
+ * between the cores at every step costs about what splitting saves, H = 256: break-even,
+ * H = 128: 2x slower; beyond L2 the slices stream from L3 on both cores, LSTM and GRU at
+ * H = 1024: 1.15-1.21x). On Zen 3, 512 KiB L2, every B = 1 size measured 1.1-1.5x slower on a
+ * team (tanh H = 384..768, LSTM H = 192..512, T = 100). */
 #define RB_SMALL_GEMV_MIN 9216
 #define RB_SMALL_GEMV_MAX 131072
 #define RB_TEAM_BIG_L2 ((size_t)1 << 20)
@@ -139,7 +140,8 @@ RB_CLONES static void small_gemv_t(int N, int K, int ld, const float *W, const f
 
 #if RB_HAVE_TILES
 /* The B = 1 products on a team, both as y (+)= Σ_r a[r] · Bm[r, :] over R rows of an rb_opb
- * (forward: Bm = W_hᵀ as a panel matrix, a = h_{t-1}; backward: Bm = W_h in place, a = δ):
+ * (forward: Bm = W_hᵀ as a panel matrix, a = h_{t-1}; backward: Bm = W_h, a panel matrix or in
+ * short calls W_h in place, a = δ):
  * axpys whose sums stay in registers, NV vectors of 16 columns at a time, so each element of
  * Bm is one load and the sums never go through memory. (The dot-product form before, as in
  * small_gemv_n and small_gemv_t, spent a quarter of its time in horizontal sums or in loads and
