@@ -74,7 +74,7 @@ void rb_gru_forward(const rb_fwd_args *a)
         float *At = A + (size_t)t * BW, *ht = a->h + (size_t)t * BH;
         const float *hp = t ? ht - BH : a->h0;
         /* S = h_{t-1} · W_hᵀ + b_h   (B × H) · (H × 3H) */
-        rb_step_fwd_bias(d->team, B, H, GH, hp, a->p.Wh, a->p.bh, S);
+        rb_step_fwd(d->team, B, H, GH, hp, a->p.Wh, 0.0f, a->p.bh, S);
         gates_ctx c = {a, t, At, S, hp, ht};
         rb_team_rows(d->team, B, gates_rows, &c);
     }

@@ -103,11 +103,15 @@ typedef struct {
     float *scratch;     /* the GEMM kernel's: RB_GEMM_SCRATCH floats per thread */
 } rb_pack;
 rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
-/* fn(ctx, b0, b1) over the rows 0..B-1: split into one contiguous range per thread when the call
- * holds a team (tm not NULL) and B > 1, else one call on the calling thread. For the fused
- * element-wise passes, whose rows are independent. */
-typedef void (*rb_rows_fn)(void *ctx, int b0, int b1);
-void rb_team_rows(rnnbptt_team *tm, int B, rb_rows_fn fn, void *ctx);
+/* fn(ctx, i0, i1) over 0..n-1 on the team (held by the caller), one contiguous range per thread,
+ * the ranges' starts multiples of align (a power of 2); empty ranges are skipped. Each thread
+ * gets the same range for the same n at every call, so the data it touches stays in its cache. */
+typedef void (*rb_range_fn)(void *ctx, int i0, int i1);
+void rb_team_split(rnnbptt_team *tm, int n, int align, rb_range_fn fn, void *ctx);
+/* fn(ctx, b0, b1) over the rows 0..B-1: rb_team_split when the call holds a team (tm not NULL)
+ * and B > 1, else one call on the calling thread. For the fused element-wise passes, whose rows
+ * are independent. */
+void rb_team_rows(rnnbptt_team *tm, int B, rb_range_fn fn, void *ctx);
 
 /* ---- gemm.c: the team's GEMM kernel (GCC/Clang vector extensions; with other compilers every
  * product runs on the BLAS and no call uses a team) ---- */
@@ -134,6 +138,10 @@ typedef struct {
  * apart; beta is 0 or 1; with beta 0, bias (N floats, or NULL) is added to every row of C. */
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
                   const float *bias, float *C, int ldc);
+/* y (N) (+)= Σ_{r<R} a[r] · Bm[r, :] (yᵀ = aᵀ · Bm, the B = 1 products) on the team (held by the
+ * caller), each thread on a range of y's columns (multiples of 16); beta is 0 or 1. */
+void rb_team_gemv(rnnbptt_team *team, int R, int N, rb_opb Bm, const float *a, float beta,
+                  float *y);
 /* 1 if rb_team_gemm runs its AVX-512 instance on this CPU, 0 if a narrower one (see
  * rb_team_useful for what follows from it). */
 int rb_gemm_avx512(void);
@@ -190,17 +198,12 @@ rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh, int with_dx);
 
-/* out (B, N) (+)= hprev (B, K) · Wᵀ (K, N): with a team (held, useful for these sizes and, at
- * B > 1, prepared) split over it; else one sgemm, or at B = 1 one sgemv or our own
- * single-threaded loop. beta is 0 or 1. */
+/* out (B, N) = beta·out + bias + hprev (B, K) · Wᵀ (K, N), beta 0 or 1, bias (N, added to every
+ * row) only with beta 0 or NULL, hprev NULL meaning zeros: with a team (held, useful for these
+ * sizes and prepared) split over it, the bias entering at its kernel's store at B > 1; else one
+ * sgemm, or at B = 1 one sgemv or our own single-threaded loop, onto the bias copied into out. */
 void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, const float *W,
-                 float beta, float *out);
-
-/* out (B, N) = hprev (B, K) · Wᵀ (K, N) + bias (N, added to every row): rb_step_fwd with the
- * bias entering at the kernel's store on a team (B > 1), else copied into out first; hprev NULL
- * means zeros (out = bias). */
-void rb_step_fwd_bias(rnnbptt_team *team, int B, int K, int N, const float *hprev,
-                      const float *W, const float *bias, float *out);
+                 float beta, const float *bias, float *out);
 
 /* out (B, K) (+)= dG (B, N) · W (N, K): the per-step Wᵀ-product of backward. beta is 0 or 1. */
 void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const float *W,

@@ -77,7 +77,7 @@ void rb_lstm_forward(const rb_fwd_args *a)
         const float *hp = t ? ht - BH : a->h0, *cp = t ? Ct - BH : a->c0;
         /* A_t += h_{t-1} · W_hᵀ   (B × H) · (H × 4H) */
         if (hp)
-            rb_step_fwd(d->team, B, H, GH, hp, a->p.Wh, 1.0f, At);
+            rb_step_fwd(d->team, B, H, GH, hp, a->p.Wh, 1.0f, NULL, At);
         gates_ctx c = {a, t, At, Ct, ht, cp};
         rb_team_rows(d->team, B, gates_rows, &c);
     }

@@ -39,7 +39,7 @@ void rb_carve_grads(const rb_dims *d, float *dparams, rb_grads *g)
  * RB_SMALL_GEMV_MAX elements, and only on cores with at least RB_TEAM_BIG_L2 of L2: each
  * thread's slice of W then stays in its own L2 (measured on Zen 5, 1 MiB L2, at H = 512 with 2
  * threads: 3.0 µs per forward and 2.9 µs per backward product with W_h as panel matrices and
- * the axpy kernels below, against about 5.5 µs for OpenBLAS's sgemv; below, exchanging h
+ * rb_team_gemv's axpy kernel, against about 5.5 µs for OpenBLAS's sgemv; below, exchanging h
  * between the cores at every step costs about what splitting saves, H = 256: break-even,
  * H = 128: 2x slower; beyond L2 the slices stream from L3 on both cores, LSTM and GRU at
  * H = 1024: 1.15-1.21x). On Zen 3, 512 KiB L2, every B = 1 size measured 1.1-1.5x slower on a
@@ -104,13 +104,11 @@ RB_CLONES static void small_gemv_n(int N, int K, const float *W, const float *x,
     }
 }
 
-/* y (K) (+)= Wᵀ (K, N) · d (N) for W (N, K) with rows ld apart: axpys over the rows of W into a
- * local accumulator of RB_TCHUNK columns at a time. Local, so that two threads writing the two
- * halves of one y never share a cache line inside the loop (that false sharing made a split
- * product 3x slower than one thread). */
+/* y (K) (+)= Wᵀ (K, N) · d (N) for W (N, K) row-major: axpys over the rows of W into a local
+ * accumulator of RB_TCHUNK columns at a time (on the stack, so in L1 whatever y is). */
 #define RB_TCHUNK 1024
-RB_CLONES static void small_gemv_t(int N, int K, int ld, const float *W, const float *d,
-                                   float beta, float *y)
+RB_CLONES static void small_gemv_t(int N, int K, const float *W, const float *d, float beta,
+                                   float *y)
 {
     float acc[RB_TCHUNK];
     for (int k0 = 0; k0 < K; k0 += RB_TCHUNK) {
@@ -119,13 +117,13 @@ RB_CLONES static void small_gemv_t(int N, int K, int ld, const float *W, const f
             acc[k] = 0.0f;
         int n = 0;
         for (; n + 4 <= N; n += 4) { /* four rows a pass: a quarter of acc's loads and stores */
-            const float *w0 = W + (size_t)n * ld + k0, *w1 = w0 + ld, *w2 = w1 + ld, *w3 = w2 + ld;
+            const float *w0 = W + (size_t)n * K + k0, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
             const float d0 = d[n], d1 = d[n + 1], d2 = d[n + 2], d3 = d[n + 3];
             for (int k = 0; k < nk; k++)
                 acc[k] += (w0[k] * d0 + w1[k] * d1) + (w2[k] * d2 + w3[k] * d3);
         }
         for (; n < N; n++) {
-            const float *w = W + (size_t)n * ld + k0, dn = d[n];
+            const float *w = W + (size_t)n * K + k0, dn = d[n];
             for (int k = 0; k < nk; k++)
                 acc[k] += w[k] * dn;
         }
@@ -139,98 +137,19 @@ RB_CLONES static void small_gemv_t(int N, int K, int ld, const float *W, const f
 }
 
 #if RB_HAVE_TILES
-/* The B = 1 products on a team, both as y (+)= Σ_r a[r] · Bm[r, :] over R rows of an rb_opb
- * (forward: Bm = W_hᵀ as a panel matrix, a = h_{t-1}; backward: Bm = W_h, a panel matrix or in
- * short calls W_h in place, a = δ):
- * axpys whose sums stay in registers, NV vectors of 16 columns at a time, so each element of
- * Bm is one load and the sums never go through memory. (The dot-product form before, as in
- * small_gemv_n and small_gemv_t, spent a quarter of its time in horizontal sums or in loads and
- * stores of its sums: measured on Zen 5 at H = 512, 2 threads, about 4.3 µs per product.) */
-typedef float rb_v16 __attribute__((vector_size(16 * sizeof(float))));
-
-RB_ROW void axpy_block(const int NV, int R, rb_opb Bm, int j, const float *a, float beta,
-                       float *y)
-{
-    const float *col[8];
-    rb_v16 acc[8];
-    for (int v = 0; v < NV; v++) {
-        col[v] = rb_opb_at(Bm, 0, j + 16 * v);
-        acc[v] = (rb_v16){0};
-    }
-    for (int r = 0; r < R; r++) {
-        const float ar = a[r];
-        for (int v = 0; v < NV; v++) {
-            rb_v16 b;
-            memcpy(&b, col[v] + (size_t)r * Bm.ld, sizeof b);
-            acc[v] += ar * b;
-        }
-    }
-    for (int v = 0; v < NV; v++) {
-        rb_v16 out = acc[v];
-        if (beta != 0.0f) {
-            rb_v16 old;
-            memcpy(&old, y + 16 * v, sizeof old);
-            out += old;
-        }
-        memcpy(y + 16 * v, &out, sizeof out);
-    }
-}
-
-/* y[j0..j1) (+)= Σ_{r<R} a[r] · Bm[r, j0..j1), j0 a multiple of 16. */
-RB_CLONES static void axpy_rows(int R, int j0, int j1, rb_opb Bm, const float *a, float beta,
-                                float *y)
-{
-    int j = j0;
-    for (; j + 128 <= j1; j += 128)
-        axpy_block(8, R, Bm, j, a, beta, y + j);
-    for (; j + 64 <= j1; j += 64)
-        axpy_block(4, R, Bm, j, a, beta, y + j);
-    for (; j + 16 <= j1; j += 16)
-        axpy_block(1, R, Bm, j, a, beta, y + j);
-    for (; j < j1; j++) {
-        float s = 0.0f;
-        for (int r = 0; r < R; r++)
-            s += a[r] * *rb_opb_at(Bm, r, j);
-        y[j] = beta != 0.0f ? y[j] + s : s;
-    }
-}
-
-/* One B = 1 product on a team: each part takes a fixed range of columns of Bm, the same at every
- * step, so that slice of W stays in its core's cache. Range ends are multiples of 16 floats, so
- * the parts' outputs share no cache line when y is aligned. */
+/* The forward's B = 1 product on a team without W_hᵀ's panel matrix (short calls, see
+ * b1_panels): y = W v by ranges of W's rows in place. */
 typedef struct {
-    int R, N;
-    rb_opb Bm;
-    const float *a;
-    float beta;
-    float *y;
-} rb_axpy_job;
-
-static void axpy_part(void *arg, int part, int nparts)
-{
-    const rb_axpy_job *j = arg;
-    const int j0 = rb_part_start(j->N, part, nparts, 16);
-    const int j1 = rb_part_start(j->N, part + 1, nparts, 16);
-    if (j1 > j0)
-        axpy_rows(j->R, j0, j1, j->Bm, j->a, j->beta, j->y);
-}
-
-/* The forward's B = 1 product without W_hᵀ's panel matrix (short calls, see b1_panels): y = W v
- * by rows of W in place, each part on a fixed range of rows. */
-typedef struct {
-    int N, K;
+    int K;
     const float *W, *v;
     float beta;
     float *y;
-} rb_gemv_job;
+} rb_rows_gemv;
 
-static void gemv_n_part(void *arg, int part, int nparts)
+static void gemv_n_range(void *ctx, int n0, int n1)
 {
-    const rb_gemv_job *j = arg;
-    const int n0 = rb_part_start(j->N, part, nparts, 16);
-    const int n1 = rb_part_start(j->N, part + 1, nparts, 16);
-    if (n1 > n0)
-        small_gemv_n(n1 - n0, j->K, j->W + (size_t)n0 * j->K, j->v, j->beta, j->y + n0);
+    const rb_rows_gemv *j = ctx;
+    small_gemv_n(n1 - n0, j->K, j->W + (size_t)n0 * j->K, j->v, j->beta, j->y + n0);
 }
 #endif
 
@@ -353,21 +272,42 @@ static int small_gemv(int B, int N, int K)
     return B == 1 && n >= RB_SMALL_GEMV_MIN && n <= RB_SMALL_GEMV_MAX;
 }
 
-void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, const float *W,
-                 float beta, float *out)
+/* out (M, N), rows ldo apart, = bias in every row. */
+static void fill_rows(int M, int N, const float *bias, float *out, size_t ldo)
 {
+    for (int r = 0; r < M; r++)
+        memcpy(out + (size_t)r * ldo, bias, (size_t)N * sizeof(float));
+}
+
+void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, const float *W,
+                 float beta, const float *bias, float *out)
+{
+    if (!hprev) { /* h_{t-1} = 0 */
+        if (bias)
+            fill_rows(B, N, bias, out, (size_t)N);
+        else if (beta == 0.0f)
+            memset(out, 0, (size_t)B * (size_t)N * sizeof(float));
+        return;
+    }
 #if RB_HAVE_TILES
-    if (team) { /* W_hᵀ made by rb_fwd_prepare */
+    if (team && B > 1) { /* out = H_prev · W_hᵀ (+ bias at the store)   (B × K) · (K × N) */
+        rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, rb_team_pack(team)->wht, beta,
+                     bias, out, N);
+        return;
+    }
+#endif
+    if (bias) { /* the products below accumulate onto it */
+        fill_rows(B, N, bias, out, (size_t)N);
+        beta = 1.0f;
+    }
+#if RB_HAVE_TILES
+    if (team) { /* B = 1 */
         const rb_pack *pk = rb_team_pack(team);
-        if (B == 1 && pk->wht.p) { /* out = Σ_k h[k] · W_hᵀ[k, :]   (K) · (K × N) */
-            rb_axpy_job j = {K, N, pk->wht, hprev, beta, out};
-            rb_team_run(team, axpy_part, &j);
-        } else if (B == 1) { /* out = W · h   (N × K) · (K), W in place: rows split */
-            rb_gemv_job j = {N, K, W, hprev, beta, out};
-            rb_team_run(team, gemv_n_part, &j);
-        } else { /* out = H_prev · W_hᵀ   (B × K) · (K × N) */
-            rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, pk->wht, beta, NULL, out,
-                         N);
+        if (pk->wht.p) { /* out = Σ_k h[k] · W_hᵀ[k, :]   (K) · (K × N), W_hᵀ's panel matrix */
+            rb_team_gemv(team, K, N, pk->wht, hprev, beta, out);
+        } else { /* out = W · h   (N × K) · (K), W in place */
+            rb_rows_gemv j = {K, W, hprev, beta, out};
+            rb_team_split(team, N, 16, gemv_n_range, &j);
         }
         return;
     }
@@ -382,30 +322,13 @@ void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, co
     }
 }
 
-void rb_step_fwd_bias(rnnbptt_team *team, int B, int K, int N, const float *hprev,
-                      const float *W, const float *bias, float *out)
-{
-#if RB_HAVE_TILES
-    if (team && hprev && B > 1) { /* out = H_prev · W_hᵀ + bias, the bias added at the store */
-        rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, rb_team_pack(team)->wht, 0.0f,
-                     bias, out, N);
-        return;
-    }
-#endif
-    for (int b = 0; b < B; b++)
-        memcpy(out + (size_t)b * N, bias, (size_t)N * sizeof(float));
-    if (hprev)
-        rb_step_fwd(team, B, K, N, hprev, W, 1.0f, out);
-}
-
 void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const float *W,
                  float beta, float *out)
 {
 #if RB_HAVE_TILES
     if (team) {
         if (B == 1) { /* out = Wᵀ δ = Σ_n δ[n] · W[n, :]   (N) · (N × K); W as panels or rows */
-            rb_axpy_job j = {N, K, rb_team_pack(team)->wh, dG, beta, out};
-            rb_team_run(team, axpy_part, &j);
+            rb_team_gemv(team, N, K, rb_team_pack(team)->wh, dG, beta, out);
         } else { /* out = Δ · W   (B × N) · (N × K), W copied by rb_bwd_prepare */
             rb_team_gemm(team, B, K, N, (rb_opa){dG, (size_t)N, 1}, rb_team_pack(team)->wh, beta,
                          NULL, out, K);
@@ -414,7 +337,7 @@ void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const
     }
 #endif
     if (small_gemv(B, N, K)) {
-        small_gemv_t(N, K, K, W, dG, beta, out);
+        small_gemv_t(N, K, W, dG, beta, out);
     } else if (B == 1) { /* out = Wᵀ · δ   (K × N) · (N) */
         cblas_sgemv(CblasRowMajor, CblasTrans, N, K, 1.0f, W, K, dG, 1, beta, out, 1);
     } else { /* out = Δ · W   (B × N) · (N × K) */
@@ -434,8 +357,7 @@ void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const f
     }
 #endif
     if (bias)
-        for (int r = 0; r < M; r++)
-            memcpy(out + (size_t)r * ldo, bias, (size_t)N * sizeof(float));
+        fill_rows(M, N, bias, out, (size_t)ldo);
     /* out = X · Wᵀ (+ bias)   (M × K) · (K × N) */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, X, K, W, K,
                 bias ? 1.0f : 0.0f, out, ldo);
@@ -474,25 +396,22 @@ void rb_colsum_add(int M, int N, const float *A, int lda, float *sum)
 /* rb_colsum_add on a team, each thread on a range of the columns (multiples of 64: no two
  * threads write one cache line of sum). */
 typedef struct {
-    int M, N;
+    int M;
     const float *A;
     int lda;
     float *sum;
 } rb_colsum_job;
 
-static void colsum_part(void *arg, int part, int nparts)
+static void colsum_range(void *ctx, int c0, int c1)
 {
-    const rb_colsum_job *j = arg;
-    const int c0 = rb_part_start(j->N, part, nparts, 64);
-    const int c1 = rb_part_start(j->N, part + 1, nparts, 64);
-    if (c1 > c0)
-        rb_colsum_add(j->M, c1 - c0, j->A + c0, j->lda, j->sum + c0);
+    const rb_colsum_job *j = ctx;
+    rb_colsum_add(j->M, c1 - c0, j->A + c0, j->lda, j->sum + c0);
 }
 
 static void team_colsum_add(rnnbptt_team *team, int M, int N, const float *A, int lda, float *sum)
 {
-    rb_colsum_job j = {M, N, A, lda, sum};
-    rb_team_run(team, colsum_part, &j);
+    rb_colsum_job j = {M, A, lda, sum};
+    rb_team_split(team, N, 64, colsum_range, &j);
 }
 
 void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const float *h,

@@ -52,7 +52,7 @@ void rb_rnn_forward(const rb_fwd_args *a)
         const float *hp = t ? ht - BH : a->h0;
         /* a_t += h_{t-1} · W_hhᵀ   (B × H) · (H × H) */
         if (hp)
-            rb_step_fwd(d->team, B, H, H, hp, a->p.Wh, 1.0f, ht);
+            rb_step_fwd(d->team, B, H, H, hp, a->p.Wh, 1.0f, NULL, ht);
         activate_ctx c = {a, t, ht};
         rb_team_rows(d->team, B, activate_rows, &c);
     }

@@ -131,33 +131,37 @@ void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg)
 }
 
 typedef struct {
-    rb_rows_fn fn;
+    rb_range_fn fn;
     void *ctx;
-    int B;
-} rb_rows_job;
+    int n, align;
+} rb_split_job;
 
 int rb_part_start(int n, int part, int nparts, int align)
 {
     return part >= nparts ? n : (int)((long long)n * part / nparts) & -align;
 }
 
-static void rows_part(void *arg, int part, int nparts)
+static void split_part(void *arg, int part, int nparts)
 {
-    const rb_rows_job *j = arg;
-    const int b0 = rb_part_start(j->B, part, nparts, 1);
-    const int b1 = rb_part_start(j->B, part + 1, nparts, 1);
-    if (b1 > b0)
-        j->fn(j->ctx, b0, b1);
+    const rb_split_job *j = arg;
+    const int i0 = rb_part_start(j->n, part, nparts, j->align);
+    const int i1 = rb_part_start(j->n, part + 1, nparts, j->align);
+    if (i1 > i0)
+        j->fn(j->ctx, i0, i1);
 }
 
-void rb_team_rows(rnnbptt_team *tm, int B, rb_rows_fn fn, void *ctx)
+void rb_team_split(rnnbptt_team *tm, int n, int align, rb_range_fn fn, void *ctx)
 {
-    if (tm && tm->n > 1 && B > 1) {
-        rb_rows_job j = {fn, ctx, B};
-        rb_team_run(tm, rows_part, &j);
-    } else {
+    rb_split_job j = {fn, ctx, n, align};
+    rb_team_run(tm, split_part, &j);
+}
+
+void rb_team_rows(rnnbptt_team *tm, int B, rb_range_fn fn, void *ctx)
+{
+    if (tm && tm->n > 1 && B > 1)
+        rb_team_split(tm, B, 1, fn, ctx);
+    else
         fn(ctx, 0, B);
-    }
 }
 
 /* Put the workers to sleep until the next job. NULL, 1 thread or already parked: no-op. */
