@@ -123,7 +123,10 @@ void rb_team_rows(rnnbptt_team *tm, int B, rb_range_fn fn, void *ctx);
 
 #define RB_KC 256 /* reduction steps per block: a strip's block of Bm stays in L1 */
 #define RB_MC 384 /* rows of A per block: RB_MC × RB_KC floats of A stay in L2 */
-#define RB_GEMM_SCRATCH (RB_MC * RB_KC) /* floats per thread: a transposed A's packed block */
+#define RB_TILE_PAD 16 /* floats between a transposed A's packed tiles (gemm_tiles.h's pack_at) */
+#define RB_PACK_AHEAD 4 /* rows of a transposed A fetched ahead of its packing */
+/* floats per thread: a transposed A's packed block, in tiles of at least 4 rows */
+#define RB_GEMM_SCRATCH (RB_MC * RB_KC + RB_MC / 4 * RB_TILE_PAD)
 
 /* A general GEMM operand A (M, R): element (m, r) at p[m·sm + r·sr], so that A may be a row-major
  * matrix (sm = its row length, sr = 1) or the transpose of one (sm = 1, sr = its row length). */
