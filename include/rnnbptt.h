@@ -103,7 +103,7 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *  G*H*(I+H) floats (W_x and W_h transposed at the start of each forward call; W_x, when dx
  *  is asked for, and W_h copied at the start of each backward call; at B = 1, W_h only in
  *  calls of 64 steps or more, shorter ones read it in place; all in the order
- *  its kernel reads them, 16 columns at a time) plus 384 KiB of scratch per thread,
+ *  its kernel reads them, 16 columns at a time) plus 390 KiB of scratch per thread,
  *  allocated at first use, grown when a larger layer needs more and freed by
  *  rnnbptt_team_destroy; if it cannot be allocated, that call runs without the team. Its kernel
  *  also takes up to 32 KiB of each thread's stack, the calling thread's included. Results
