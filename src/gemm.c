@@ -114,6 +114,13 @@ void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, 
     rb_team_run(team, gemm_part, &j);
 }
 
+void rb_part_gemm(rnnbptt_team *team, int part, int M, int N, int R, rb_opa A, rb_opb Bm,
+                  float beta, const float *bias, float *C, int ldc)
+{
+    gemm_cols(M, R, 0, N, A, Bm, beta, bias, C, ldc,
+              rb_team_pack(team)->scratch + (size_t)part * RB_GEMM_SCRATCH);
+}
+
 /* rb_team_gemv's kernel: axpys of Bm's rows whose sums stay in registers, NV vectors of 16
  * columns at a time, so each element of Bm is one load and the sums never go through memory.
  * (The dot-product form, recur.c's small_gemv_n and small_gemv_t, spends a quarter of its time

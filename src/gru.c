@@ -61,23 +61,29 @@ static RB_CLONES void gates_step(const gates_ctx *x, int b0, int b1)
 
 static void gates_rows(void *p, int b0, int b1) { gates_step(p, b0, b1); }
 
+/* Step t of the forward on rows b0..b1-1 (rb_step_fn). */
+static void fwd_step(void *p, int t, int b0, int b1, rb_exec ex)
+{
+    const rb_fwd_args *a = p;
+    const rb_dims *d = a->d;
+    const int H = d->H, GH = d->GH, W4 = 4 * H;
+    const size_t BH = (size_t)d->B * H, BW = (size_t)d->B * W4;
+    float *A = a->reserve, *S = a->reserve + (size_t)d->TB * W4;
+    float *At = A + (size_t)t * BW, *ht = a->h + (size_t)t * BH;
+    const float *hp = t ? ht - BH : a->h0;
+    /* S = h_{t-1} · W_hᵀ + b_h   (B × H) · (H × 3H) */
+    rb_step_fwd(ex, b1 - b0, H, GH, hp ? hp + (size_t)b0 * H : NULL, a->p.Wh, 0.0f, a->p.bh,
+                S + (size_t)b0 * GH);
+    gates_ctx c = {a, t, At, S, hp, ht};
+    rb_exec_rows(ex, b0, b1, gates_rows, &c);
+}
+
 void rb_gru_forward(const rb_fwd_args *a)
 {
     const rb_dims *d = a->d;
-    const int T = d->T, B = d->B, H = d->H, GH = d->GH, W4 = 4 * H;
-    const size_t BH = (size_t)B * H, BW = (size_t)B * W4;
-    float *A = a->reserve, *S = a->reserve + (size_t)d->TB * W4;
-
     /* A[:, 0:3H] (TB × 3H) = X · W_xᵀ + b_x: all gates of all steps, one GEMM */
-    rb_project(d->team, d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, W4);
-    for (int t = 0; t < T; t++) {
-        float *At = A + (size_t)t * BW, *ht = a->h + (size_t)t * BH;
-        const float *hp = t ? ht - BH : a->h0;
-        /* S = h_{t-1} · W_hᵀ + b_h   (B × H) · (H × 3H) */
-        rb_step_fwd(d->team, B, H, GH, hp, a->p.Wh, 0.0f, a->p.bh, S);
-        gates_ctx c = {a, t, At, S, hp, ht};
-        rb_team_rows(d->team, B, gates_rows, &c);
-    }
+    rb_project(d->team, d->TB, d->I, d->GH, a->x, a->p.Wx, a->p.bx, a->reserve, 4 * d->H);
+    rb_time_loop(d, 0, fwd_step, (void *)a);
 }
 
 /* One row of the gradient pass: from the gates g = [r z n hn], h_{t-1} (hp NULL = 0) and the total
@@ -135,25 +141,33 @@ static RB_CLONES void grads_step(const grads_ctx *x, int b0, int b1)
 
 static void grads_rows(void *p, int b0, int b1) { grads_step(p, b0, b1); }
 
+/* Step t of the backward on rows b0..b1-1 (rb_step_fn). work: dX and dHg (T,B,3H each), then
+ * dhn (B,H). */
+static void bwd_step(void *p, int t, int b0, int b1, rb_exec ex)
+{
+    const rb_bwd_args *a = p;
+    const rb_dims *d = a->d;
+    const int H = d->H, GH = d->GH, W4 = 4 * H;
+    const size_t BH = (size_t)d->B * H, BW = (size_t)d->B * W4, BGH = (size_t)d->B * GH;
+    float *dX = a->work, *dHg = dX + (size_t)d->TB * GH, *dhn = dHg + (size_t)d->TB * GH;
+    const float *At = a->reserve + (size_t)t * BW;
+    const float *hp = t ? a->h + (size_t)(t - 1) * BH : a->h0;
+    float *dXt = dX + (size_t)t * BGH, *dHt = dHg + (size_t)t * BGH;
+    grads_ctx c = {a, t, At, hp, dXt, dHt, dhn};
+    rb_exec_rows(ex, b0, b1, grads_rows, &c);
+    /* dh_{t-1} = z ⊙ dh_t + dHg_t · W_h   (B × 3H) · (3H × H) */
+    rb_step_bwd(ex, b1 - b0, H, GH, dHt + (size_t)b0 * GH, a->p.Wh, 1.0f, dhn + (size_t)b0 * H);
+}
+
 void rb_gru_backward(const rb_bwd_args *a)
 {
     const rb_dims *d = a->d;
-    const int T = d->T, B = d->B, H = d->H, GH = d->GH, W4 = 4 * H;
-    const size_t BH = (size_t)B * H, BW = (size_t)B * W4, BGH = (size_t)B * GH;
-    const float *A = a->reserve;
-    float *dX = a->work, *dHg = dX + (size_t)d->TB * GH, *dhn = dHg + (size_t)d->TB * GH;
+    const size_t BH = (size_t)d->B * d->H;
+    float *dX = a->work, *dHg = dX + (size_t)d->TB * d->GH, *dhn = dHg + (size_t)d->TB * d->GH;
 
     /* each step ADDS its W_h product into dhn, also on the rows of finished sequences */
     memset(dhn, 0, BH * sizeof(float));
-    for (int t = T - 1; t >= 0; t--) {
-        const float *At = A + (size_t)t * BW;
-        const float *hp = t ? a->h + (size_t)(t - 1) * BH : a->h0;
-        float *dXt = dX + (size_t)t * BGH, *dHt = dHg + (size_t)t * BGH;
-        grads_ctx c = {a, t, At, hp, dXt, dHt, dhn};
-        rb_team_rows(d->team, B, grads_rows, &c);
-        /* dh_{t-1} = z ⊙ dh_t + dHg_t · W_h   (B × 3H) · (3H × H) */
-        rb_step_bwd(d->team, B, H, GH, dHt, a->p.Wh, 1.0f, dhn);
-    }
+    rb_time_loop(d, 1, bwd_step, (void *)a);
     if (a->dh0)
         memcpy(a->dh0, dhn, BH * sizeof(float));
     rb_weight_grads(d, a->x, a->h0, a->h, dX, dHg, a->p.Wx, &a->g, a->dx);

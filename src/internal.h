@@ -141,6 +141,10 @@ typedef struct {
  * apart; beta is 0 or 1; with beta 0, bias (N floats, or NULL) is added to every row of C. */
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
                   const float *bias, float *C, int ldc);
+/* The same product run by the calling thread alone, as part `part` of a job on the team (it uses
+ * that part's scratch). */
+void rb_part_gemm(rnnbptt_team *team, int part, int M, int N, int R, rb_opa A, rb_opb Bm,
+                  float beta, const float *bias, float *C, int ldc);
 /* y (N) (+)= Σ_{r<R} a[r] · Bm[r, :] (yᵀ = aᵀ · Bm, the B = 1 products) on the team (held by the
  * caller), each thread on a range of y's columns (multiples of 16); beta is 0 or 1. */
 void rb_team_gemv(rnnbptt_team *team, int R, int N, rb_opb Bm, const float *a, float beta,
@@ -201,16 +205,39 @@ rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh, int with_dx);
 
+/* Who runs a step's work: the call's team (or no team: team NULL) as a whole, part < 0; or, in
+ * the batch split (rb_time_loop), thread `part` of the team, alone, on its own rows of the batch. */
+typedef struct {
+    rnnbptt_team *team;
+    int part;
+} rb_exec;
+
 /* out (B, N) = beta·out + bias + hprev (B, K) · Wᵀ (K, N), beta 0 or 1, bias (N, added to every
  * row) only with beta 0 or NULL, hprev NULL meaning zeros: with a team (held, useful for these
- * sizes and prepared) split over it, the bias entering at its kernel's store at B > 1; else one
- * sgemm, or at B = 1 one sgemv or our own single-threaded loop, onto the bias copied into out. */
-void rb_step_fwd(rnnbptt_team *team, int B, int K, int N, const float *hprev, const float *W,
-                 float beta, const float *bias, float *out);
+ * sizes and prepared) split over it, the bias entering at its kernel's store at B > 1 (in the
+ * batch split: on thread ex.part alone, B its rows); else one sgemm, or at B = 1 one sgemv or our
+ * own single-threaded loop, onto the bias copied into out. */
+void rb_step_fwd(rb_exec ex, int B, int K, int N, const float *hprev, const float *W, float beta,
+                 const float *bias, float *out);
 
 /* out (B, K) (+)= dG (B, N) · W (N, K): the per-step Wᵀ-product of backward. beta is 0 or 1. */
-void rb_step_bwd(rnnbptt_team *team, int B, int K, int N, const float *dG, const float *W,
-                 float beta, float *out);
+void rb_step_bwd(rb_exec ex, int B, int K, int N, const float *dG, const float *W, float beta,
+                 float *out);
+
+/* fn(ctx, b0, b1) over rows b0..b1-1: split over ex's team (rb_team_rows; then b0 = 0), or run by
+ * the calling thread, in the batch split. */
+void rb_exec_rows(rb_exec ex, int b0, int b1, rb_range_fn fn, void *ctx);
+
+/* One step t of a cell's time loop on rows b0..b1-1 of the batch: its W_h product and its
+ * element-wise pass, each run through ex (rb_step_fwd/rb_step_bwd and rb_exec_rows). */
+typedef void (*rb_step_fn)(void *ctx, int t, int b0, int b1, rb_exec ex);
+
+/* The time loop of a call, t = 0..T-1 (reverse: T-1..0), as step(ctx, t, b0, b1, ex): with the
+ * whole batch per step (b0 = 0, b1 = B; the call's team, if any, splitting each product and each
+ * pass); or, on a team where rb_batch_split says so, as one team job in which each thread runs
+ * every step on its own rows of the batch (rows are independent across a layer's steps), with no
+ * meeting between the steps. */
+void rb_time_loop(const rb_dims *d, int reverse, rb_step_fn step, void *ctx);
 
 /* sum[c] += Σ_r A[r][c] for A (M, N), rows lda apart; summed in double, no allocation. */
 void rb_colsum_add(int M, int N, const float *A, int lda, float *sum);

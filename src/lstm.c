@@ -63,24 +63,30 @@ static RB_CLONES void gates_step(const gates_ctx *x, int b0, int b1)
 
 static void gates_rows(void *p, int b0, int b1) { gates_step(p, b0, b1); }
 
+/* Step t of the forward on rows b0..b1-1 (rb_step_fn). */
+static void fwd_step(void *p, int t, int b0, int b1, rb_exec ex)
+{
+    const rb_fwd_args *a = p;
+    const rb_dims *d = a->d;
+    const int H = d->H, GH = d->GH;
+    const size_t BH = (size_t)d->B * H, BGH = (size_t)d->B * GH;
+    float *A = a->reserve, *C = a->reserve + (size_t)d->TB * GH;
+    float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH, *ht = a->h + (size_t)t * BH;
+    const float *hp = t ? ht - BH : a->h0, *cp = t ? Ct - BH : a->c0;
+    /* A_t += h_{t-1} · W_hᵀ   (B × H) · (H × 4H) */
+    if (hp)
+        rb_step_fwd(ex, b1 - b0, H, GH, hp + (size_t)b0 * H, a->p.Wh, 1.0f, NULL,
+                    At + (size_t)b0 * GH);
+    gates_ctx c = {a, t, At, Ct, ht, cp};
+    rb_exec_rows(ex, b0, b1, gates_rows, &c);
+}
+
 void rb_lstm_forward(const rb_fwd_args *a)
 {
     const rb_dims *d = a->d;
-    const int T = d->T, B = d->B, H = d->H, GH = d->GH;
-    const size_t BH = (size_t)B * H, BGH = (size_t)B * GH;
-    float *A = a->reserve, *C = a->reserve + (size_t)d->TB * GH;
-
     /* A (TB × 4H) = X · W_xᵀ + b: all gates of all steps, one GEMM */
-    rb_project(d->team, d->TB, d->I, GH, a->x, a->p.Wx, a->p.bx, A, GH);
-    for (int t = 0; t < T; t++) {
-        float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH, *ht = a->h + (size_t)t * BH;
-        const float *hp = t ? ht - BH : a->h0, *cp = t ? Ct - BH : a->c0;
-        /* A_t += h_{t-1} · W_hᵀ   (B × H) · (H × 4H) */
-        if (hp)
-            rb_step_fwd(d->team, B, H, GH, hp, a->p.Wh, 1.0f, NULL, At);
-        gates_ctx c = {a, t, At, Ct, ht, cp};
-        rb_team_rows(d->team, B, gates_rows, &c);
-    }
+    rb_project(d->team, d->TB, d->I, d->GH, a->x, a->p.Wx, a->p.bx, a->reserve, d->GH);
+    rb_time_loop(d, 0, fwd_step, (void *)a);
 }
 
 /* One row of the gradient pass: from the activated gates g, c_t, c_{t-1} (cp NULL = 0), the total
@@ -138,25 +144,32 @@ static RB_CLONES void grads_step(const grads_ctx *x, int b0, int b1)
 
 static void grads_rows(void *p, int b0, int b1) { grads_step(p, b0, b1); }
 
+/* Step t of the backward on rows b0..b1-1 (rb_step_fn). work: dA (T,B,4H), then dhn and dcn
+ * (B,H each), which need no clearing: a sequence's last step ignores them (rb_gather_dh's
+ * fresh), and each step's W_h product overwrites dhn. */
+static void bwd_step(void *p, int t, int b0, int b1, rb_exec ex)
+{
+    const rb_bwd_args *a = p;
+    const rb_dims *d = a->d;
+    const int H = d->H, GH = d->GH;
+    const size_t BH = (size_t)d->B * H, BGH = (size_t)d->B * GH;
+    const float *A = a->reserve, *C = a->reserve + (size_t)d->TB * GH;
+    float *dA = a->work, *dhn = dA + (size_t)d->TB * GH, *dcn = dhn + BH;
+    const float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH;
+    const float *cp = t ? Ct - BH : a->c0;
+    float *dAt = dA + (size_t)t * BGH;
+    grads_ctx c = {a, t, At, Ct, cp, dAt, dhn, dcn};
+    rb_exec_rows(ex, b0, b1, grads_rows, &c);
+    /* dh_{t-1} = dA_t · W_h   (B × 4H) · (4H × H) */
+    rb_step_bwd(ex, b1 - b0, H, GH, dAt + (size_t)b0 * GH, a->p.Wh, 0.0f, dhn + (size_t)b0 * H);
+}
+
 void rb_lstm_backward(const rb_bwd_args *a)
 {
     const rb_dims *d = a->d;
-    const int T = d->T, B = d->B, H = d->H, GH = d->GH;
-    const size_t BH = (size_t)B * H, BGH = (size_t)B * GH;
-    const float *A = a->reserve, *C = a->reserve + (size_t)d->TB * GH;
-    float *dA = a->work, *dhn = dA + (size_t)d->TB * GH, *dcn = dhn + BH;
-
-    /* dhn and dcn need no clearing: a sequence's last step ignores them (rb_gather_dh's fresh),
-     * and each step's W_h product overwrites dhn. */
-    for (int t = T - 1; t >= 0; t--) {
-        const float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH;
-        const float *cp = t ? Ct - BH : a->c0;
-        float *dAt = dA + (size_t)t * BGH;
-        grads_ctx c = {a, t, At, Ct, cp, dAt, dhn, dcn};
-        rb_team_rows(d->team, B, grads_rows, &c);
-        /* dh_{t-1} = dA_t · W_h   (B × 4H) · (4H × H) */
-        rb_step_bwd(d->team, B, H, GH, dAt, a->p.Wh, 0.0f, dhn);
-    }
+    const size_t BH = (size_t)d->B * d->H;
+    float *dA = a->work, *dhn = dA + (size_t)d->TB * d->GH, *dcn = dhn + BH;
+    rb_time_loop(d, 1, bwd_step, (void *)a);
     if (a->dh0)
         memcpy(a->dh0, dhn, BH * sizeof(float));
     if (a->dc0)

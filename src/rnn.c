@@ -39,23 +39,27 @@ static void activate_rows(void *p, int b0, int b1)
     activate_step(c->a, c->t, c->ht, b0, b1);
 }
 
+/* Step t of the forward on rows b0..b1-1 (rb_step_fn). */
+static void fwd_step(void *p, int t, int b0, int b1, rb_exec ex)
+{
+    const rb_fwd_args *a = p;
+    const int H = a->d->H;
+    const size_t BH = (size_t)a->d->B * H, r0 = (size_t)b0 * H;
+    float *ht = a->h + (size_t)t * BH;
+    const float *hp = t ? ht - BH : a->h0;
+    /* a_t += h_{t-1} · W_hhᵀ   (B × H) · (H × H) */
+    if (hp)
+        rb_step_fwd(ex, b1 - b0, H, H, hp + r0, a->p.Wh, 1.0f, NULL, ht + r0);
+    activate_ctx c = {a, t, ht};
+    rb_exec_rows(ex, b0, b1, activate_rows, &c);
+}
+
 void rb_rnn_forward(const rb_fwd_args *a)
 {
     const rb_dims *d = a->d;
-    const int T = d->T, B = d->B, H = d->H;
-    const size_t BH = (size_t)B * H;
-
     /* h (TB × H) = X · W_xhᵀ + b_h: the pre-activations of every step, one GEMM */
-    rb_project(d->team, d->TB, d->I, H, a->x, a->p.Wx, a->p.bx, a->h, H);
-    for (int t = 0; t < T; t++) {
-        float *ht = a->h + (size_t)t * BH;
-        const float *hp = t ? ht - BH : a->h0;
-        /* a_t += h_{t-1} · W_hhᵀ   (B × H) · (H × H) */
-        if (hp)
-            rb_step_fwd(d->team, B, H, H, hp, a->p.Wh, 1.0f, NULL, ht);
-        activate_ctx c = {a, t, ht};
-        rb_team_rows(d->team, B, activate_rows, &c);
-    }
+    rb_project(d->team, d->TB, d->I, d->H, a->x, a->p.Wx, a->p.bx, a->h, d->H);
+    rb_time_loop(d, 0, fwd_step, (void *)a);
 }
 
 /* δ_t = (δ_{t+1}·W_hh + dh_t [+ dhT at the last step]) ⊙ f'(a_t), in place in Dt (which holds
@@ -94,22 +98,26 @@ static void delta_rows(void *p, int b0, int b1)
     delta_step(c->a, c->t, c->Dt, b0, b1);
 }
 
+/* Step t of the backward on rows b0..b1-1 (rb_step_fn); Δ (T,B,H) is a->work: δ of every step,
+ * kept for the weight-gradient GEMMs. */
+static void bwd_step(void *p, int t, int b0, int b1, rb_exec ex)
+{
+    const rb_bwd_args *a = p;
+    const int H = a->d->H;
+    const size_t BH = (size_t)a->d->B * H, r0 = (size_t)b0 * H;
+    float *Dt = a->work + (size_t)t * BH; /* holds δ_{t+1} · W_hh from the step after (t < T-1) */
+    delta_ctx c = {a, t, Dt};
+    rb_exec_rows(ex, b0, b1, delta_rows, &c);
+    /* dh_{t-1} = δ_t · W_hh   (B × H) · (H × H), straight into Δ_{t-1} or dh0 */
+    if (t > 0)
+        rb_step_bwd(ex, b1 - b0, H, H, Dt + r0, a->p.Wh, 0.0f, Dt - BH + r0);
+    else if (a->dh0)
+        rb_step_bwd(ex, b1 - b0, H, H, Dt + r0, a->p.Wh, 0.0f, a->dh0 + r0);
+}
+
 void rb_rnn_backward(const rb_bwd_args *a)
 {
     const rb_dims *d = a->d;
-    const int T = d->T, B = d->B, H = d->H;
-    const size_t BH = (size_t)B * H;
-    float *D = a->work; /* Δ (T,B,H): δ of every step, kept for the weight-gradient GEMMs */
-
-    for (int t = T - 1; t >= 0; t--) {
-        float *Dt = D + (size_t)t * BH; /* holds δ_{t+1} · W_hh from the step after (t < T-1) */
-        delta_ctx c = {a, t, Dt};
-        rb_team_rows(d->team, B, delta_rows, &c);
-        /* dh_{t-1} = δ_t · W_hh   (B × H) · (H × H), straight into Δ_{t-1} or dh0 */
-        if (t > 0)
-            rb_step_bwd(d->team, B, H, H, Dt, a->p.Wh, 0.0f, Dt - BH);
-        else if (a->dh0)
-            rb_step_bwd(d->team, B, H, H, Dt, a->p.Wh, 0.0f, a->dh0);
-    }
-    rb_weight_grads(d, a->x, a->h0, a->h, D, D, a->p.Wx, &a->g, a->dx);
+    rb_time_loop(d, 1, bwd_step, (void *)a);
+    rb_weight_grads(d, a->x, a->h0, a->h, a->work, a->work, a->p.Wx, &a->g, a->dx);
 }

@@ -449,7 +449,10 @@ static void test_team(void **state)
                                 {"team_B2", 3, 2, 7, Hb, NULL, 1, USE_ALL},
                                 {"team_B15", 3, 15, 5, Hb, NULL, 1, USE_ALL},
                                 {"team_B9_h0_NULL", 2, 9, 11, Hb, NULL, 0, USE_DH | USE_DHT},
-                                {"team_B9_T30", 30, 9, 3, Hb, NULL, 1, USE_ALL}};
+                                {"team_B9_T30", 30, 9, 3, Hb, NULL, 1, USE_ALL},
+                                {"team_B25_split", 5, 25, 7, Hb, NULL, 1, USE_ALL},
+                                {"team_B16_split_h0_NULL", 4, 16, 9, Hb, NULL, 0,
+                                 USE_DH | USE_DHT}};
             for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
                 const rnnbptt_layer L = {sizes[k].cell, cs[c].I, cs[c].H, team};
                 ok &= expect(rnnbptt_team_used(&L, cs[c].B) ==
