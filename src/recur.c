@@ -250,6 +250,41 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
  * H = 1024 1.20x. */
 #define RB_TEAM_TILE_MIN 1048576
 
+/* The batch split (rb_time_loop): where the kernel runs its AVX-512 instance on cores with
+ * RB_TEAM_BIG_L2 of L2 or more, at RB_SPLIT_ROWS..2·RB_SPLIT_ROWS rows per thread, with W_h in
+ * 3/4 of one core's L2 (each thread reads all of it at every step). Measured on Zen 5 (1 MiB L2)
+ * with 2 threads, native OpenBLAS, 3 interleaved runs, whole calls against the steps split one
+ * by one (each product by columns, each element-wise pass by rows): tanh 100/32/256/256 and
+ * 500/16/256/256 1.05-1.07x, LSTM 500/16/256/256 (W_h 1 MiB) 1.02x, 100/16/128/128 1.04x, GRU
+ * 100/32/256/256 and 500/16/256/256 1.0-1.05x; beyond that range it lost: B = 2..8 (1-4 rows
+ * per thread; a time loop of products and passes alone) 0.63-0.81x, tanh 100/64/256/256 0.94x,
+ * LSTM 100/32/256/256 (W_h 1 MiB) 0.97x; B = 64..128 with 256 KiB of W_h 0.97-1.02x. */
+#define RB_SPLIT_ROWS 8
+/* The batch split also takes calls whose steps are too small for the split by steps
+ * (RB_TEAM_TILE_MIN), from this many multiply-adds per step (B·G·H·H): it has no meeting
+ * between steps, only the call's few jobs. Measured on Zen 5 (2 threads, native OpenBLAS, 3
+ * interleaved runs), whole calls with a team against without: tanh 16/32/64/64, 256/32/64/64,
+ * 64/32/128/128, 1000/32/128/128, 100/16/64/64 1.48-1.72x; LSTM 16/32/64/64, 64/32/64/64,
+ * 100/32/128/128, 100/16/32/32 1.50-1.64x; at 2^16 (tanh 4/16/64/64) even; below it the
+ * team's wake-up costs more than it saves (tanh 16/16/16/16 0.009 -> 0.012-0.015 ms, LSTM
+ * 4/16/8/8 0.013 -> 0.036). */
+#define RB_SPLIT_MIN 65536
+
+/* Whether a call with batch B and W_h of n_wh floats on team (n >= 2 threads) splits its batch. */
+static int split_fits(const rnnbptt_team *team, int B, size_t n_wh)
+{
+    if (!RB_HAVE_TILES || !rb_gemm_avx512() || rb_team_l2(team) < RB_TEAM_BIG_L2)
+        return 0;
+    const int n = rb_team_threads(team);
+    return B >= RB_SPLIT_ROWS * n && B <= 2 * RB_SPLIT_ROWS * n &&
+           4 * n_wh * sizeof(float) <= 3 * rb_team_l2(team);
+}
+
+static int rb_batch_split(const rb_dims *d)
+{
+    return d->team && split_fits(d->team, d->B, (size_t)d->GH * (size_t)d->H);
+}
+
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
 {
     const size_t threads = (size_t)rb_team_threads(team);
@@ -261,6 +296,8 @@ int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
     if (B == 1)
         return l2 >= RB_TEAM_BIG_L2 && n > RB_SMALL_GEMV_MAX &&
                (any_slice || n <= threads * slice_max);
+    if (B > 1 && (size_t)B * n >= RB_SPLIT_MIN && split_fits(team, B, n))
+        return 1;
     if ((size_t)B * n < RB_TEAM_TILE_MIN)
         return 0;
     return any_slice || n <= threads * slice_max;
@@ -364,28 +401,6 @@ void rb_exec_rows(rb_exec ex, int b0, int b1, rb_range_fn fn, void *ctx)
         fn(ctx, b0, b1);
     else
         rb_team_rows(ex.team, b1 - b0, fn, ctx);
-}
-
-/* The batch split (rb_time_loop): where the kernel runs its AVX-512 instance on cores with
- * RB_TEAM_BIG_L2 of L2 or more, at RB_SPLIT_ROWS..2·RB_SPLIT_ROWS rows per thread, with W_h in
- * 3/4 of one core's L2 (each thread reads all of it at every step). Measured on Zen 5 (1 MiB L2)
- * with 2 threads, native OpenBLAS, 3 interleaved runs, whole calls against the steps split one
- * by one (each product by columns, each element-wise pass by rows): tanh 100/32/256/256 and
- * 500/16/256/256 1.05-1.07x, LSTM 500/16/256/256 (W_h 1 MiB) 1.02x, 100/16/128/128 1.04x, GRU
- * 100/32/256/256 and 500/16/256/256 1.0-1.05x; beyond that range it lost: B = 2..8 (1-4 rows
- * per thread; a time loop of products and passes alone) 0.63-0.81x, tanh 100/64/256/256 0.94x,
- * LSTM 100/32/256/256 (W_h 1 MiB) 0.97x; B = 64..128 with 256 KiB of W_h 0.97-1.02x. */
-#define RB_SPLIT_ROWS 8
-
-static int rb_batch_split(const rb_dims *d)
-{
-    const rnnbptt_team *team = d->team;
-    if (!RB_HAVE_TILES || !team || !rb_gemm_avx512() || rb_team_l2(team) < RB_TEAM_BIG_L2)
-        return 0;
-    const int n = rb_team_threads(team);
-    const size_t wh_bytes = (size_t)d->GH * (size_t)d->H * sizeof(float);
-    return d->B >= RB_SPLIT_ROWS * n && d->B <= 2 * RB_SPLIT_ROWS * n &&
-           4 * wh_bytes <= 3 * rb_team_l2(team);
 }
 
 typedef struct {

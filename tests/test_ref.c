@@ -407,7 +407,9 @@ static void run_cell(rnnbptt_cell cell)
 /* The header's rule for where a team runs, restated: slices of W_h of at most S bytes per thread
  * (S = 2·L2 with 1 MiB of L2 or more, else 3·L2 / 4), except on AVX-512 CPUs with 1 MiB of L2
  * or more (any slice); at B > 1 from 2^20 multiply-adds per step, at B = 1 above 131072
- * elements of W_h and only with 1 MiB of L2 or more. Here B = 2 is below the B > 1
+ * elements of W_h and only with 1 MiB of L2 or more; and the batch split (AVX-512, 1 MiB of L2
+ * or more, 8..16 rows per thread, W_h in 3/4 of L2, from 2^16 multiply-adds per step). Here
+ * B = 2 is below the B > 1
  * range, and B = 1 runs on the team only on such cores (with less L2 these B = 1 cases check
  * the team-less path once more). */
 static int header_team_rule(rnnbptt_cell cell, int H, int B, int threads)
@@ -422,6 +424,9 @@ static int header_team_rule(rnnbptt_cell cell, int H, int B, int threads)
 #endif
     if (threads < 2)
         return 0;
+    if (B > 1 && avx512 && l2 >= 1048576 && B >= 8 * threads && B <= 16 * threads &&
+        n * 4 <= 0.75 * l2 && B * n >= 65536)
+        return 1; /* the batch split */
     if (B > 1)
         return B * n >= 1048576 && (n * 4 <= threads * S || (avx512 && l2 >= 1048576));
     return (n * 4 <= threads * S || avx512) && n > 131072 && l2 >= 1048576;
@@ -460,17 +465,20 @@ static void test_team(void **state)
                              cs[c].name, "rnnbptt_team_used disagrees with the header's sizes");
                 ok &= run_case(sizes[k].cell, &cs[c], 0x7EA40000u + 131u * k + 17u * c, team);
             }
-            /* the small shapes of the other tests: too small for the team, so each call must
-             * drop it and give the team-less results */
+            /* the small shapes of the other tests: too small for the team but for the batch
+             * split of B = 16 with 2 threads at LSTM's and GRU's H = 48, so the calls must drop
+             * it and give the team-less results, or split the batch */
             for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
                 const rnnbptt_layer L = {sizes[k].cell, cases[c].I, cases[c].H, team};
-                ok &= expect(!rnnbptt_team_used(&L, cases[c].B), cases[c].name,
-                             "rnnbptt_team_used says a small shape runs on the team");
+                ok &= expect(rnnbptt_team_used(&L, cases[c].B) ==
+                                 header_team_rule(sizes[k].cell, cases[c].H, cases[c].B, threads),
+                             cases[c].name, "rnnbptt_team_used disagrees with the header's sizes");
                 ok &= run_case(sizes[k].cell, &cases[c], 0x7EA50000u + 131u * k + 17u * c, team);
             }
         }
         /* the rule at the sizes around its limits (asked only: these are not run) */
-        static const int Hs[] = {64, 256, 512, 724, 1024, 2048}, Bs[] = {1, 2, 8, 64};
+        static const int Hs[] = {16, 64, 128, 256, 443, 512, 724, 1024, 2048},
+                         Bs[] = {1, 2, 8, 15, 16, 24, 32, 33, 48, 49, 64};
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
             for (size_t h = 0; h < sizeof Hs / sizeof Hs[0]; h++)
                 for (size_t b = 0; b < sizeof Bs / sizeof Bs[0]; b++) {
