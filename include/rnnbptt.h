@@ -95,12 +95,12 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *      (AVX2, 512 KiB) only up to 3/4 of its L2 at B > 1, and never at B = 1;
  *    - each step's fused element-wise pass, split by rows;
  *    - or, instead of those two, the batch split: where the CPU has AVX-512F, L2 >= 1 MiB,
- *      8*n <= B <= 16*n, G*H*H*4 <= 3/4 of L2 and B*G*H*H >= 65536 (then also below the
- *      1048576 above), each thread runs the whole time loop on its own rows of the batch (all
- *      of W_h in its L2, no meeting between the steps). Measured on Zen 5: 1.02-1.07x for whole
- *      calls at B = 16..32, H = 128..256 against the split by steps, which wins at fewer rows
- *      per thread, more rows or a larger W_h; 1.48-1.72x against no team for steps below
- *      1048576 multiply-adds (H = 32..128, B = 16..32);
+ *      B >= 8*n, G*H*H*4 <= 3/4 of L2, B*G*H*H >= 65536 (then also below the 1048576
+ *      above) and either B <= 16*n or B*G*H*H < 1048576, each thread runs the whole time loop
+ *      on its own rows of the batch (all of W_h in its L2, no meeting between the steps).
+ *      Measured on Zen 5: 1.02-1.07x for whole calls at B = 16..32, H = 128..256 against the
+ *      split by steps, which wins at fewer rows per thread, more rows or a larger W_h; against
+ *      no team 1.5-2.4x for steps below 1048576 multiply-adds (H = 32..128, B = 16..256);
  *    - the hoisted GEMMs (input projection, dW_x, dW_h, dx) on the same kernel, so that such a
  *      call makes no BLAS call at all. OpenBLAS's pthreads build keeps its threads spinning for
  *      about 0.1 s after each threaded call, and on 2 cores those took a core from the team's

@@ -251,8 +251,9 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 #define RB_TEAM_TILE_MIN 1048576
 
 /* The batch split (rb_time_loop): where the kernel runs its AVX-512 instance on cores with
- * RB_TEAM_BIG_L2 of L2 or more, at RB_SPLIT_ROWS..2·RB_SPLIT_ROWS rows per thread, with W_h in
- * 3/4 of one core's L2 (each thread reads all of it at every step). Measured on Zen 5 (1 MiB L2)
+ * RB_TEAM_BIG_L2 of L2 or more, from RB_SPLIT_ROWS rows per thread, up to 2·RB_SPLIT_ROWS where
+ * the split by steps runs too (RB_TEAM_TILE_MIN), with W_h in 3/4 of one core's L2 (each thread
+ * reads all of it at every step). Measured on Zen 5 (1 MiB L2)
  * with 2 threads, native OpenBLAS, 3 interleaved runs, whole calls against the steps split one
  * by one (each product by columns, each element-wise pass by rows): tanh 100/32/256/256 and
  * 500/16/256/256 1.05-1.07x, LSTM 500/16/256/256 (W_h 1 MiB) 1.02x, 100/16/128/128 1.04x, GRU
@@ -265,7 +266,9 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
  * between steps, only the call's few jobs. Measured on Zen 5 (2 threads, native OpenBLAS, 3
  * interleaved runs), whole calls with a team against without: tanh 16/32/64/64, 256/32/64/64,
  * 64/32/128/128, 1000/32/128/128, 100/16/64/64 1.48-1.72x; LSTM 16/32/64/64, 64/32/64/64,
- * 100/32/128/128, 100/16/32/32 1.50-1.64x; at 2^16 (tanh 4/16/64/64) even; below it the
+ * 100/32/128/128, 100/16/32/32 1.50-1.64x; with more rows per thread, tanh 100/64/64/64,
+ * 100/128/64/64, 100/48/128/128, 100/256/32/32 1.6-2.4x, LSTM 100/64/32/32 and 100/128/32/32
+ * 1.6-1.8x (medians); at 2^16 (tanh 4/16/64/64) even; below it the
  * team's wake-up costs more than it saves (tanh 16/16/16/16 0.009 -> 0.012-0.015 ms, LSTM
  * 4/16/8/8 0.013 -> 0.036). */
 #define RB_SPLIT_MIN 65536
@@ -276,8 +279,8 @@ static int split_fits(const rnnbptt_team *team, int B, size_t n_wh)
     if (!RB_HAVE_TILES || !rb_gemm_avx512() || rb_team_l2(team) < RB_TEAM_BIG_L2)
         return 0;
     const int n = rb_team_threads(team);
-    return B >= RB_SPLIT_ROWS * n && B <= 2 * RB_SPLIT_ROWS * n &&
-           4 * n_wh * sizeof(float) <= 3 * rb_team_l2(team);
+    const int rows_ok = B <= 2 * RB_SPLIT_ROWS * n || (size_t)B * n_wh < RB_TEAM_TILE_MIN;
+    return B >= RB_SPLIT_ROWS * n && rows_ok && 4 * n_wh * sizeof(float) <= 3 * rb_team_l2(team);
 }
 
 static int rb_batch_split(const rb_dims *d)

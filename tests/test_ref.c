@@ -408,7 +408,8 @@ static void run_cell(rnnbptt_cell cell)
  * (S = 2·L2 with 1 MiB of L2 or more, else 3·L2 / 4), except on AVX-512 CPUs with 1 MiB of L2
  * or more (any slice); at B > 1 from 2^20 multiply-adds per step, at B = 1 above 131072
  * elements of W_h and only with 1 MiB of L2 or more; and the batch split (AVX-512, 1 MiB of L2
- * or more, 8..16 rows per thread, W_h in 3/4 of L2, from 2^16 multiply-adds per step). Here
+ * or more, from 8 rows per thread, to 16 where the steps reach 2^20 multiply-adds, W_h in 3/4
+ * of L2, from 2^16 multiply-adds per step). Here
  * B = 2 is below the B > 1
  * range, and B = 1 runs on the team only on such cores (with less L2 these B = 1 cases check
  * the team-less path once more). */
@@ -424,8 +425,8 @@ static int header_team_rule(rnnbptt_cell cell, int H, int B, int threads)
 #endif
     if (threads < 2)
         return 0;
-    if (B > 1 && avx512 && l2 >= 1048576 && B >= 8 * threads && B <= 16 * threads &&
-        n * 4 <= 0.75 * l2 && B * n >= 65536)
+    if (B > 1 && avx512 && l2 >= 1048576 && B >= 8 * threads &&
+        (B <= 16 * threads || B * n < 1048576) && n * 4 <= 0.75 * l2 && B * n >= 65536)
         return 1; /* the batch split */
     if (B > 1)
         return B * n >= 1048576 && (n * 4 <= threads * S || (avx512 && l2 >= 1048576));
@@ -457,7 +458,8 @@ static void test_team(void **state)
                                 {"team_B9_T30", 30, 9, 3, Hb, NULL, 1, USE_ALL},
                                 {"team_B25_split", 5, 25, 7, Hb, NULL, 1, USE_ALL},
                                 {"team_B16_split_h0_NULL", 4, 16, 9, Hb, NULL, 0,
-                                 USE_DH | USE_DHT}};
+                                 USE_DH | USE_DHT},
+                                {"team_B40_split_small", 4, 40, 5, 61, NULL, 1, USE_ALL}};
             for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
                 const rnnbptt_layer L = {sizes[k].cell, cs[c].I, cs[c].H, team};
                 ok &= expect(rnnbptt_team_used(&L, cs[c].B) ==
@@ -478,7 +480,7 @@ static void test_team(void **state)
         }
         /* the rule at the sizes around its limits (asked only: these are not run) */
         static const int Hs[] = {16, 64, 128, 256, 443, 512, 724, 1024, 2048},
-                         Bs[] = {1, 2, 8, 15, 16, 24, 32, 33, 48, 49, 64};
+                         Bs[] = {1, 2, 8, 15, 16, 24, 32, 33, 48, 49, 64, 256};
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
             for (size_t h = 0; h < sizeof Hs / sizeof Hs[0]; h++)
                 for (size_t b = 0; b < sizeof Bs / sizeof Bs[0]; b++) {
