@@ -253,13 +253,13 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 /* The batch split (rb_time_loop): where the kernel runs its AVX-512 instance on cores with
  * RB_TEAM_BIG_L2 of L2 or more, from RB_SPLIT_ROWS rows per thread, up to 2·RB_SPLIT_ROWS where
  * the split by steps runs too (RB_TEAM_TILE_MIN), with W_h in 3/4 of one core's L2 (each thread
- * reads all of it at every step). Measured on Zen 5 (1 MiB L2)
- * with 2 threads, native OpenBLAS, 3 interleaved runs, whole calls against the steps split one
- * by one (each product by columns, each element-wise pass by rows): tanh 100/32/256/256 and
- * 500/16/256/256 1.05-1.07x, LSTM 500/16/256/256 (W_h 1 MiB) 1.02x, 100/16/128/128 1.04x, GRU
- * 100/32/256/256 and 500/16/256/256 1.0-1.05x; beyond that range it lost: B = 2..8 (1-4 rows
- * per thread; a time loop of products and passes alone) 0.63-0.81x, tanh 100/64/256/256 0.94x,
- * LSTM 100/32/256/256 (W_h 1 MiB) 0.97x; B = 64..128 with 256 KiB of W_h 0.97-1.02x. */
+ * reads all of it at every step). Measured on Zen 5 (1 MiB L2) with 2 threads, native OpenBLAS,
+ * 3 interleaved runs, whole calls against the steps split one by one (each product by columns,
+ * each element-wise pass by rows): tanh 100/32/256/256 and 500/16/256/256 1.05-1.07x, LSTM
+ * 100/16/128/128 1.04x, GRU 100/32/256/256 and 500/16/256/256 (W_h 768 KiB) 1.0-1.05x; with all
+ * of the L2 for W_h, LSTM 500/16/256/256 1.02x but 100/32/256/256 0.97x, hence 3/4 of it; with
+ * more rows, tanh 100/64/256/256 0.94x, B = 64..128 at 256 KiB of W_h 0.97-1.02x; with 1-4 rows
+ * per thread (B = 2..8; a time loop of products and passes alone) 0.63-0.81x. */
 #define RB_SPLIT_ROWS 8
 /* The batch split also takes calls whose steps are too small for the split by steps
  * (RB_TEAM_TILE_MIN), from this many multiply-adds per step (B·G·H·H): it has no meeting
