@@ -84,34 +84,36 @@ typedef struct {
     float *scratch; /* RB_GEMM_SCRATCH floats per part */
 } rb_gemm_job;
 
-static void gemm_part(void *arg, int part, int nparts)
+/* Rows m0..m1-1 of C, all its columns, on part `part`'s scratch. */
+static void gemm_rows(void *ctx, int part, int m0, int m1)
 {
-    const rb_gemm_job *j = arg;
-    /* A transposed A (the dW products) is packed block by block; split by columns, every thread
-     * would pack all of it. Split by rows, measured with 2 threads on Zen 5 (M = G·H = 1536..2048,
-     * N = 512..1024, R = T·B = 1600..6400): 1.04-1.09x as fast. */
-    if (j->A.sm == 1 && j->M >= 64 * nparts) {
-        const int m0 = rb_part_start(j->M, part, nparts, 16);
-        const int m1 = rb_part_start(j->M, part + 1, nparts, 16);
-        rb_opa A = j->A;
-        A.p += (size_t)m0;
-        gemm_cols(m1 - m0, j->R, 0, j->N, A, j->Bm, j->beta, j->bias, j->C + (size_t)m0 * j->ldc,
-                  j->ldc, j->scratch + (size_t)part * RB_GEMM_SCRATCH);
-        return;
-    }
-    /* column ranges in multiples of 32: every thread works on whole strips of every instance */
-    const int j0 = rb_part_start(j->N, part, nparts, 32);
-    const int j1 = rb_part_start(j->N, part + 1, nparts, 32);
-    if (j1 > j0)
-        gemm_cols(j->M, j->R, j0, j1, j->A, j->Bm, j->beta, j->bias, j->C, j->ldc,
-                  j->scratch + (size_t)part * RB_GEMM_SCRATCH);
+    const rb_gemm_job *j = ctx;
+    rb_opa A = j->A;
+    A.p += (size_t)m0 * A.sm;
+    gemm_cols(m1 - m0, j->R, 0, j->N, A, j->Bm, j->beta, j->bias, j->C + (size_t)m0 * j->ldc,
+              j->ldc, j->scratch + (size_t)part * RB_GEMM_SCRATCH);
+}
+
+/* Columns j0..j1-1 of C, all its rows, on part `part`'s scratch. */
+static void gemm_columns(void *ctx, int part, int j0, int j1)
+{
+    const rb_gemm_job *j = ctx;
+    gemm_cols(j->M, j->R, j0, j1, j->A, j->Bm, j->beta, j->bias, j->C, j->ldc,
+              j->scratch + (size_t)part * RB_GEMM_SCRATCH);
 }
 
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
                   const float *bias, float *C, int ldc)
 {
     rb_gemm_job j = {M, N, R, A, Bm, beta, bias, C, ldc, rb_team_pack(team)->scratch};
-    rb_team_run(team, gemm_part, &j);
+    /* A transposed A (the dW products) is packed block by block; split by columns, every thread
+     * would pack all of it. Split by rows, measured with 2 threads on Zen 5 (M = G·H = 1536..2048,
+     * N = 512..1024, R = T·B = 1600..6400): 1.04-1.09x as fast. Column ranges are multiples of
+     * 32: every thread works on whole strips of every instance. */
+    if (A.sm == 1 && M >= 64 * rb_team_threads(team))
+        rb_team_split_parts(team, M, 16, gemm_rows, &j);
+    else
+        rb_team_split_parts(team, N, 32, gemm_columns, &j);
 }
 
 void rb_part_gemm(rnnbptt_team *team, int part, int M, int N, int R, rb_opa A, rb_opb Bm,

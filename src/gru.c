@@ -62,7 +62,7 @@ static RB_CLONES void gates_step(const gates_ctx *x, int b0, int b1)
 static void gates_rows(void *p, int b0, int b1) { gates_step(p, b0, b1); }
 
 /* Step t of the forward on rows b0..b1-1 (rb_step_fn). */
-static void fwd_step(void *p, int t, int b0, int b1, rb_exec ex)
+static void fwd_step(const void *p, int t, int b0, int b1, rb_exec ex)
 {
     const rb_fwd_args *a = p;
     const rb_dims *d = a->d;
@@ -83,7 +83,7 @@ void rb_gru_forward(const rb_fwd_args *a)
     const rb_dims *d = a->d;
     /* A[:, 0:3H] (TB × 3H) = X · W_xᵀ + b_x: all gates of all steps, one GEMM */
     rb_project(d->team, d->TB, d->I, d->GH, a->x, a->p.Wx, a->p.bx, a->reserve, 4 * d->H);
-    rb_time_loop(d, 0, fwd_step, (void *)a);
+    rb_time_loop(d, 0, fwd_step, a);
 }
 
 /* One row of the gradient pass: from the gates g = [r z n hn], h_{t-1} (hp NULL = 0) and the total
@@ -143,7 +143,7 @@ static void grads_rows(void *p, int b0, int b1) { grads_step(p, b0, b1); }
 
 /* Step t of the backward on rows b0..b1-1 (rb_step_fn). work: dX and dHg (T,B,3H each), then
  * dhn (B,H). */
-static void bwd_step(void *p, int t, int b0, int b1, rb_exec ex)
+static void bwd_step(const void *p, int t, int b0, int b1, rb_exec ex)
 {
     const rb_bwd_args *a = p;
     const rb_dims *d = a->d;
@@ -167,7 +167,7 @@ void rb_gru_backward(const rb_bwd_args *a)
 
     /* each step ADDS its W_h product into dhn, also on the rows of finished sequences */
     memset(dhn, 0, BH * sizeof(float));
-    rb_time_loop(d, 1, bwd_step, (void *)a);
+    rb_time_loop(d, 1, bwd_step, a);
     if (a->dh0)
         memcpy(a->dh0, dhn, BH * sizeof(float));
     rb_weight_grads(d, a->x, a->h0, a->h, dX, dHg, a->p.Wx, &a->g, a->dx);

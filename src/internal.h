@@ -60,8 +60,6 @@ int rb_lengths_ok(const int *lengths, int T, int B);
 
 /* One part of a job: part 0..nparts-1, part 0 on the calling thread. */
 typedef void (*rb_job_fn)(void *arg, int part, int nparts);
-/* Where part `part` of nparts starts in 0..n: a multiple of align (a power of 2); n at the end. */
-int rb_part_start(int n, int part, int nparts, int align);
 int rb_team_valid(const rnnbptt_team *tm);        /* 1 if tm is a live team */
 rnnbptt_team *rb_team_acquire(rnnbptt_team *tm);  /* tm if it was free (now held), else NULL */
 void rb_team_release(rnnbptt_team *tm); /* put its workers to sleep, free it; NULL: no-op */
@@ -108,6 +106,10 @@ rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
  * gets the same range for the same n at every call, so the data it touches stays in its cache. */
 typedef void (*rb_range_fn)(void *ctx, int i0, int i1);
 void rb_team_split(rnnbptt_team *tm, int n, int align, rb_range_fn fn, void *ctx);
+/* The same with each thread's part index (0 on the calling thread), for jobs that use a part's
+ * own scratch or name the thread that runs them. */
+typedef void (*rb_part_range_fn)(void *ctx, int part, int i0, int i1);
+void rb_team_split_parts(rnnbptt_team *tm, int n, int align, rb_part_range_fn fn, void *ctx);
 /* fn(ctx, b0, b1) over the rows 0..B-1: rb_team_split when the call holds a team (tm not NULL)
  * and B > 1, else one call on the calling thread. For the fused element-wise passes, whose rows
  * are independent. */
@@ -230,14 +232,14 @@ void rb_exec_rows(rb_exec ex, int b0, int b1, rb_range_fn fn, void *ctx);
 
 /* One step t of a cell's time loop on rows b0..b1-1 of the batch: its W_h product and its
  * element-wise pass, each run through ex (rb_step_fwd/rb_step_bwd and rb_exec_rows). */
-typedef void (*rb_step_fn)(void *ctx, int t, int b0, int b1, rb_exec ex);
+typedef void (*rb_step_fn)(const void *ctx, int t, int b0, int b1, rb_exec ex);
 
 /* The time loop of a call, t = 0..T-1 (reverse: T-1..0), as step(ctx, t, b0, b1, ex): with the
  * whole batch per step (b0 = 0, b1 = B; the call's team, if any, splitting each product and each
  * pass); or, on a team where rb_batch_split says so, as one team job in which each thread runs
  * every step on its own rows of the batch (rows are independent across a layer's steps), with no
  * meeting between the steps. */
-void rb_time_loop(const rb_dims *d, int reverse, rb_step_fn step, void *ctx);
+void rb_time_loop(const rb_dims *d, int reverse, rb_step_fn step, const void *ctx);
 
 /* sum[c] += Σ_r A[r][c] for A (M, N), rows lda apart; summed in double, no allocation. */
 void rb_colsum_add(int M, int N, const float *A, int lda, float *sum);

@@ -64,7 +64,7 @@ static RB_CLONES void gates_step(const gates_ctx *x, int b0, int b1)
 static void gates_rows(void *p, int b0, int b1) { gates_step(p, b0, b1); }
 
 /* Step t of the forward on rows b0..b1-1 (rb_step_fn). */
-static void fwd_step(void *p, int t, int b0, int b1, rb_exec ex)
+static void fwd_step(const void *p, int t, int b0, int b1, rb_exec ex)
 {
     const rb_fwd_args *a = p;
     const rb_dims *d = a->d;
@@ -86,7 +86,7 @@ void rb_lstm_forward(const rb_fwd_args *a)
     const rb_dims *d = a->d;
     /* A (TB × 4H) = X · W_xᵀ + b: all gates of all steps, one GEMM */
     rb_project(d->team, d->TB, d->I, d->GH, a->x, a->p.Wx, a->p.bx, a->reserve, d->GH);
-    rb_time_loop(d, 0, fwd_step, (void *)a);
+    rb_time_loop(d, 0, fwd_step, a);
 }
 
 /* One row of the gradient pass: from the activated gates g, c_t, c_{t-1} (cp NULL = 0), the total
@@ -147,7 +147,7 @@ static void grads_rows(void *p, int b0, int b1) { grads_step(p, b0, b1); }
 /* Step t of the backward on rows b0..b1-1 (rb_step_fn). work: dA (T,B,4H), then dhn and dcn
  * (B,H each), which need no clearing: a sequence's last step ignores them (rb_gather_dh's
  * fresh), and each step's W_h product overwrites dhn. */
-static void bwd_step(void *p, int t, int b0, int b1, rb_exec ex)
+static void bwd_step(const void *p, int t, int b0, int b1, rb_exec ex)
 {
     const rb_bwd_args *a = p;
     const rb_dims *d = a->d;
@@ -169,7 +169,7 @@ void rb_lstm_backward(const rb_bwd_args *a)
     const rb_dims *d = a->d;
     const size_t BH = (size_t)d->B * d->H;
     float *dA = a->work, *dhn = dA + (size_t)d->TB * d->GH, *dcn = dhn + BH;
-    rb_time_loop(d, 1, bwd_step, (void *)a);
+    rb_time_loop(d, 1, bwd_step, a);
     if (a->dh0)
         memcpy(a->dh0, dhn, BH * sizeof(float));
     if (a->dc0)

@@ -299,7 +299,7 @@ int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
     if (B == 1)
         return l2 >= RB_TEAM_BIG_L2 && n > RB_SMALL_GEMV_MAX &&
                (any_slice || n <= threads * slice_max);
-    if (B > 1 && (size_t)B * n >= RB_SPLIT_MIN && split_fits(team, B, n))
+    if ((size_t)B * n >= RB_SPLIT_MIN && split_fits(team, B, n))
         return 1;
     if ((size_t)B * n < RB_TEAM_TILE_MIN)
         return 0;
@@ -319,6 +319,19 @@ static void fill_rows(int M, int N, const float *bias, float *out, size_t ldo)
         memcpy(out + (size_t)r * ldo, bias, (size_t)N * sizeof(float));
 }
 
+#if RB_HAVE_TILES
+/* A step's product on the team's kernel: split over the team, or on thread ex.part alone (the
+ * batch split: its rows, that part's scratch). */
+static void exec_gemm(rb_exec ex, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
+                      const float *bias, float *C, int ldc)
+{
+    if (ex.part >= 0)
+        rb_part_gemm(ex.team, ex.part, M, N, R, A, Bm, beta, bias, C, ldc);
+    else
+        rb_team_gemm(ex.team, M, N, R, A, Bm, beta, bias, C, ldc);
+}
+#endif
+
 void rb_step_fwd(rb_exec ex, int B, int K, int N, const float *hprev, const float *W, float beta,
                  const float *bias, float *out)
 {
@@ -331,14 +344,9 @@ void rb_step_fwd(rb_exec ex, int B, int K, int N, const float *hprev, const floa
         return;
     }
 #if RB_HAVE_TILES
-    if (ex.part >= 0) { /* the batch split: this thread's rows, W_hᵀ's panel matrix */
-        rb_part_gemm(team, ex.part, B, N, K, (rb_opa){hprev, (size_t)K, 1},
-                     rb_team_pack(team)->wht, beta, bias, out, N);
-        return;
-    }
-    if (team && B > 1) { /* out = H_prev · W_hᵀ (+ bias at the store)   (B × K) · (K × N) */
-        rb_team_gemm(team, B, N, K, (rb_opa){hprev, (size_t)K, 1}, rb_team_pack(team)->wht, beta,
-                     bias, out, N);
+    if (team && (B > 1 || ex.part >= 0)) { /* out = H_prev · W_hᵀ (+ bias at the store) */
+        exec_gemm(ex, B, N, K, (rb_opa){hprev, (size_t)K, 1}, rb_team_pack(team)->wht, beta, bias,
+                  out, N); /* (B × K) · (K × N) */
         return;
     }
 #endif
@@ -373,17 +381,12 @@ void rb_step_bwd(rb_exec ex, int B, int K, int N, const float *dG, const float *
 {
     rnnbptt_team *team = ex.team;
 #if RB_HAVE_TILES
-    if (ex.part >= 0) { /* the batch split: this thread's rows, W_h's panel matrix */
-        rb_part_gemm(team, ex.part, B, K, N, (rb_opa){dG, (size_t)N, 1}, rb_team_pack(team)->wh,
-                     beta, NULL, out, K);
-        return;
-    }
     if (team) {
-        if (B == 1) { /* out = Wᵀ δ = Σ_n δ[n] · W[n, :]   (N) · (N × K); W as panels or rows */
-            rb_team_gemv(team, N, K, rb_team_pack(team)->wh, dG, beta, out);
+        if (B == 1 && ex.part < 0) { /* out = Wᵀ δ = Σ_n δ[n] · W[n, :]   (N) · (N × K) */
+            rb_team_gemv(team, N, K, rb_team_pack(team)->wh, dG, beta, out); /* W panels/rows */
         } else { /* out = Δ · W   (B × N) · (N × K), W copied by rb_bwd_prepare */
-            rb_team_gemm(team, B, K, N, (rb_opa){dG, (size_t)N, 1}, rb_team_pack(team)->wh, beta,
-                         NULL, out, K);
+            exec_gemm(ex, B, K, N, (rb_opa){dG, (size_t)N, 1}, rb_team_pack(team)->wh, beta, NULL,
+                      out, K);
         }
         return;
     }
@@ -410,25 +413,24 @@ typedef struct {
     const rb_dims *d;
     int reverse;
     rb_step_fn step;
-    void *ctx;
+    const void *ctx;
 } rb_loop_job;
 
-static void loop_part(void *arg, int part, int nparts)
+/* Every step on rows b0..b1-1, by thread `part` alone. */
+static void loop_rows(void *arg, int part, int b0, int b1)
 {
     const rb_loop_job *j = arg;
-    const int T = j->d->T, B = j->d->B;
-    const int b0 = rb_part_start(B, part, nparts, 1), b1 = rb_part_start(B, part + 1, nparts, 1);
+    const int T = j->d->T;
     const rb_exec ex = {j->d->team, part};
-    if (b1 > b0)
-        for (int k = 0; k < T; k++)
-            j->step(j->ctx, j->reverse ? T - 1 - k : k, b0, b1, ex);
+    for (int k = 0; k < T; k++)
+        j->step(j->ctx, j->reverse ? T - 1 - k : k, b0, b1, ex);
 }
 
-void rb_time_loop(const rb_dims *d, int reverse, rb_step_fn step, void *ctx)
+void rb_time_loop(const rb_dims *d, int reverse, rb_step_fn step, const void *ctx)
 {
     if (rb_batch_split(d)) {
         rb_loop_job j = {d, reverse, step, ctx};
-        rb_team_run(d->team, loop_part, &j);
+        rb_team_split_parts(d->team, d->B, 1, loop_rows, &j);
         return;
     }
     const rb_exec ex = {d->team, -1};

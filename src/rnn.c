@@ -40,7 +40,7 @@ static void activate_rows(void *p, int b0, int b1)
 }
 
 /* Step t of the forward on rows b0..b1-1 (rb_step_fn). */
-static void fwd_step(void *p, int t, int b0, int b1, rb_exec ex)
+static void fwd_step(const void *p, int t, int b0, int b1, rb_exec ex)
 {
     const rb_fwd_args *a = p;
     const int H = a->d->H;
@@ -59,7 +59,7 @@ void rb_rnn_forward(const rb_fwd_args *a)
     const rb_dims *d = a->d;
     /* h (TB × H) = X · W_xhᵀ + b_h: the pre-activations of every step, one GEMM */
     rb_project(d->team, d->TB, d->I, d->H, a->x, a->p.Wx, a->p.bx, a->h, d->H);
-    rb_time_loop(d, 0, fwd_step, (void *)a);
+    rb_time_loop(d, 0, fwd_step, a);
 }
 
 /* δ_t = (δ_{t+1}·W_hh + dh_t [+ dhT at the last step]) ⊙ f'(a_t), in place in Dt (which holds
@@ -100,7 +100,7 @@ static void delta_rows(void *p, int b0, int b1)
 
 /* Step t of the backward on rows b0..b1-1 (rb_step_fn); Δ (T,B,H) is a->work: δ of every step,
  * kept for the weight-gradient GEMMs. */
-static void bwd_step(void *p, int t, int b0, int b1, rb_exec ex)
+static void bwd_step(const void *p, int t, int b0, int b1, rb_exec ex)
 {
     const rb_bwd_args *a = p;
     const int H = a->d->H;
@@ -118,6 +118,6 @@ static void bwd_step(void *p, int t, int b0, int b1, rb_exec ex)
 void rb_rnn_backward(const rb_bwd_args *a)
 {
     const rb_dims *d = a->d;
-    rb_time_loop(d, 1, bwd_step, (void *)a);
+    rb_time_loop(d, 1, bwd_step, a);
     rb_weight_grads(d, a->x, a->h0, a->h, a->work, a->work, a->p.Wx, &a->g, a->dx);
 }

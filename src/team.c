@@ -131,12 +131,14 @@ void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg)
 }
 
 typedef struct {
-    rb_range_fn fn;
+    rb_range_fn fn;       /* one of the two */
+    rb_part_range_fn pfn;
     void *ctx;
     int n, align;
 } rb_split_job;
 
-int rb_part_start(int n, int part, int nparts, int align)
+/* Where part `part` of nparts starts in 0..n: a multiple of align (a power of 2); n at the end. */
+static int part_start(int n, int part, int nparts, int align)
 {
     return part >= nparts ? n : (int)((long long)n * part / nparts) & -align;
 }
@@ -144,15 +146,25 @@ int rb_part_start(int n, int part, int nparts, int align)
 static void split_part(void *arg, int part, int nparts)
 {
     const rb_split_job *j = arg;
-    const int i0 = rb_part_start(j->n, part, nparts, j->align);
-    const int i1 = rb_part_start(j->n, part + 1, nparts, j->align);
-    if (i1 > i0)
+    const int i0 = part_start(j->n, part, nparts, j->align);
+    const int i1 = part_start(j->n, part + 1, nparts, j->align);
+    if (i1 <= i0)
+        return;
+    if (j->pfn)
+        j->pfn(j->ctx, part, i0, i1);
+    else
         j->fn(j->ctx, i0, i1);
 }
 
 void rb_team_split(rnnbptt_team *tm, int n, int align, rb_range_fn fn, void *ctx)
 {
-    rb_split_job j = {fn, ctx, n, align};
+    rb_split_job j = {fn, NULL, ctx, n, align};
+    rb_team_run(tm, split_part, &j);
+}
+
+void rb_team_split_parts(rnnbptt_team *tm, int n, int align, rb_part_range_fn fn, void *ctx)
+{
+    rb_split_job j = {NULL, fn, ctx, n, align};
     rb_team_run(tm, split_part, &j);
 }
 

@@ -401,7 +401,9 @@ static void run_cell(rnnbptt_cell cell)
  * the scalar columns all run with AVX-512 and AVX2 alike; B = 15 and the hoisted GEMMs' G·H rows
  * use the full row tiles (8 with AVX-512, 6 with AVX2, 4 otherwise) and the remainder tiles of
  * 4, 2 and 1; H > 256 and T·B > 256 run the reductions in more than one block, and the dW
- * products (A transposed) pack their blocks. Teams of 2 and 3 threads (3 > this machine's
+ * products (A transposed) pack their blocks. B = 25, 16 and 40 (the last at H = 61) run the
+ * batch split where the rule gives it (AVX-512, 1 MiB of L2: B = 16 with 2 threads only), each
+ * thread's range of rows through every step. Teams of 2 and 3 threads (3 > this machine's
  * cores: the spin-waits must still make progress), against the same reference with the same
  * tolerances. */
 /* The header's rule for where a team runs, restated: slices of W_h of at most S bytes per thread
@@ -409,10 +411,9 @@ static void run_cell(rnnbptt_cell cell)
  * or more (any slice); at B > 1 from 2^20 multiply-adds per step, at B = 1 above 131072
  * elements of W_h and only with 1 MiB of L2 or more; and the batch split (AVX-512, 1 MiB of L2
  * or more, from 8 rows per thread, to 16 where the steps reach 2^20 multiply-adds, W_h in 3/4
- * of L2, from 2^16 multiply-adds per step). Here
- * B = 2 is below the B > 1
- * range, and B = 1 runs on the team only on such cores (with less L2 these B = 1 cases check
- * the team-less path once more). */
+ * of L2, from 2^16 multiply-adds per step). Here B = 2 is below the B > 1 range, and B = 1 runs
+ * on the team only on such cores (with less L2 these B = 1 cases check the team-less path once
+ * more). */
 static int header_team_rule(rnnbptt_cell cell, int H, int B, int threads)
 {
     const long l2s = sysconf(_SC_LEVEL2_CACHE_SIZE);
