@@ -18,14 +18,7 @@
  * the smaller slices there, see rb_team_useful). */
 #include "internal.h"
 
-int rb_gemm_avx512(void)
-{
-#if RB_HAVE_TILES && defined(__x86_64__)
-    return __builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
-}
+int rb_gemm_avx512(void) { return RB_HAVE_TILES && rb_cpu_level() >= RB_LEVEL_V4; }
 
 #if RB_HAVE_TILES
 #include <string.h>
@@ -36,13 +29,15 @@ static inline rb_opa rb_opa_at(rb_opa A, size_t m, size_t r)
     return A;
 }
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && RB_CPU_CAP >= RB_LEVEL_V4
 #define RB_SFX avx512
 #define RB_VL 16
 #define RB_MR 8
 #define RB_TARGET "avx512f"
 #include "gemm_tiles.h"
+#endif
 
+#if defined(__x86_64__) && RB_CPU_CAP >= RB_LEVEL_V3
 #define RB_SFX avx2
 #define RB_VL 8
 #define RB_MR 6
@@ -55,20 +50,25 @@ static inline rb_opa rb_opa_at(rb_opa A, size_t m, size_t r)
 #define RB_MR 4
 #include "gemm_tiles.h"
 
-/* The widest instance this CPU runs (__builtin_cpu_supports reads what libgcc's constructor
- * found, OS support for the registers included). */
+/* The widest instance this CPU runs, as far as the build may use it (rb_cpu_level). */
 static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, rb_opb Bm, float beta,
                       const float *bias, float *C, int ldc, float *scratch)
 {
 #if defined(__x86_64__)
-    if (rb_gemm_avx512()) {
+    const int level = rb_cpu_level();
+#if RB_CPU_CAP >= RB_LEVEL_V4
+    if (level >= RB_LEVEL_V4) {
         gemm_cols_avx512(M, R, j0, j1, A, Bm, beta, bias, C, ldc, scratch);
         return;
     }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+#endif
+#if RB_CPU_CAP >= RB_LEVEL_V3
+    if (level >= RB_LEVEL_V3) {
         gemm_cols_avx2(M, R, j0, j1, A, Bm, beta, bias, C, ldc, scratch);
         return;
     }
+#endif
+    (void)level;
 #endif
     gemm_cols_vec4(M, R, j0, j1, A, Bm, beta, bias, C, ldc, scratch);
 }

@@ -13,17 +13,81 @@
             return (status);    \
     } while (0)
 
+/* ---- cpu.c: the CPU as the build lets the library use it ---- */
+
+/* x86-64 levels: the SSE2 baseline, x86-64-v3 (AVX2 + FMA), AVX-512F. */
+#define RB_LEVEL_BASE 0
+#define RB_LEVEL_V3 3
+#define RB_LEVEL_V4 4
+/* The highest level this build may use (CMake's RNNBPTT_CPU_LEVEL): a build capped below the
+ * CPU's own level behaves exactly as on a CPU with only the capped level (docs/testing.md). */
+#ifndef RB_CPU_CAP
+#define RB_CPU_CAP RB_LEVEL_V4
+#endif
+/* Bytes of L2 per core to assume instead of asking the system (CMake's RNNBPTT_L2_BYTES); 0:
+ * ask it. */
+#ifndef RB_ASSUME_L2
+#define RB_ASSUME_L2 0
+#endif
+#define RB_L2_DEFAULT ((size_t)1 << 20) /* where the system does not tell */
+
+int rb_cpu_level(void);  /* the highest RB_LEVEL_* this CPU runs, at most RB_CPU_CAP */
+size_t rb_cpu_l2(void);  /* bytes of L2 per core: RB_ASSUME_L2, the system's, or RB_L2_DEFAULT */
+
 /* The fused element-wise passes and the small per-step products are compiled for several x86-64
- * levels and picked at load time (GCC/clang target_clones: an ifunc, no process state). The
- * build's baseline is SSE2; with AVX2/FMA or AVX-512 these loops run 2-4x faster. Only static
- * functions carry it: GCC exports the resolver of an extern one despite -fvisibility=hidden. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+ * levels and picked at load time (GCC/clang target_clones: an ifunc, no process state), up to
+ * RB_CPU_CAP. The build's baseline is SSE2; with AVX2/FMA or AVX-512 these loops run 2-4x faster.
+ * Only static functions carry it: GCC exports the resolver of an extern one despite
+ * -fvisibility=hidden. Not under ThreadSanitizer: the resolvers run during relocation, before
+ * its runtime is up, and instrumented code there crashes the program before main. */
+#if defined(__SANITIZE_THREAD__)
+#define RB_NO_CLONES 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RB_NO_CLONES 1
+#endif
+#endif
+#if !defined(RB_NO_CLONES) && RB_CPU_CAP >= RB_LEVEL_V3 && defined(__GNUC__) && \
+    defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
+#if RB_CPU_CAP >= RB_LEVEL_V4
 #define RB_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define RB_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
 #endif
 #endif
 #ifndef RB_CLONES
 #define RB_CLONES
+#endif
+
+/* ---- alloc.c: every allocation and thread of the library goes through these names. In a test
+ * build (RB_TESTING) they count per application thread and can be made to fail (SQLite's fault
+ * injection): rb_fault_arm(a, t) makes the a-th allocation and the t-th thread creation from
+ * then on fail (0-based; -1: none) and restarts those two counts. Release builds call the C
+ * library and keep no such state. ---- */
+#include <pthread.h>
+#include <stdlib.h>
+#ifdef RB_TESTING
+typedef struct {
+    long allocs;  /* allocations tried since rb_fault_arm */
+    long threads; /* thread creations tried since rb_fault_arm */
+    long failed;  /* failures injected since the thread started */
+    long live;    /* blocks allocated and not yet freed by this thread (its balance) */
+} rb_fault_counts;
+void rb_fault_arm(long alloc_index, long thread_index);
+rb_fault_counts rb_fault_get(void);
+void *rb_malloc(size_t n);
+void *rb_calloc(size_t n, size_t size);
+void *rb_aligned_alloc(size_t align, size_t n);
+void rb_free(void *p);
+int rb_thread_create(pthread_t *tid, void *(*fn)(void *), void *arg);
+#else
+#define rb_malloc malloc
+#define rb_calloc calloc
+#define rb_aligned_alloc aligned_alloc
+#define rb_free free
+#define rb_thread_create(tid, fn, arg) pthread_create(tid, NULL, fn, arg)
 #endif
 
 /* For the per-row loops that take an optional previous state: called as
@@ -64,10 +128,15 @@ int rb_team_valid(const rnnbptt_team *tm);        /* 1 if tm is a live team */
 rnnbptt_team *rb_team_acquire(rnnbptt_team *tm);  /* tm if it was free (now held), else NULL */
 void rb_team_release(rnnbptt_team *tm); /* put its workers to sleep, free it; NULL: no-op */
 int rb_team_threads(const rnnbptt_team *tm);      /* n; 1 for NULL */
-/* Bytes of L2 cache per core, as sysconf(_SC_LEVEL2_CACHE_SIZE) gave it when tm was created, or
- * RB_L2_DEFAULT where it gives none. */
-size_t rb_team_l2(const rnnbptt_team *tm);
-#define RB_L2_DEFAULT ((size_t)1 << 20)
+size_t rb_team_l2(const rnnbptt_team *tm); /* rb_cpu_l2() when tm was created */
+/* What a team ran, for tests (no public symbol reads it): layer calls that ran on it, and of
+ * those the ones that took the batch split (rb_time_loop; a forward or backward counts once). */
+typedef struct {
+    unsigned long calls, batch_split;
+} rb_team_stats;
+rb_team_stats rb_team_stats_of(const rnnbptt_team *tm);
+/* Counts one call on tm (held by the caller), batch split or not. */
+void rb_team_count(rnnbptt_team *tm, int batch_split);
 void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg); /* all parts, returns when done */
 
 /* A GEMM operand Bm (R, N) read by columns of 16 (one cache line): element (r, j) at
@@ -192,6 +261,8 @@ void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const f
  * rnnbptt_team in the header for the sizes); the entry points drop the team otherwise, so that
  * every rb_step_* and rb_team_rows of a call with d->team set runs on it. */
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n_wh);
+/* 1 if a call with d->team set runs its time loop as the batch split (rb_time_loop). */
+int rb_batch_split(const rb_dims *d);
 
 /* At a forward's entry, the twin of rb_bwd_prepare: the team the forward uses, after reserving
  * its kernel's scratch and making W_xᵀ and W_hᵀ (at B = 1 only for long calls: b1_panels in

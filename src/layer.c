@@ -53,19 +53,21 @@ rnnbptt_status rnnbptt_forward(const rnnbptt_layer *L, const float *params, int 
     rb_carve(&d, params, &a.p);
     float *scratch = NULL;
     if (!reserve && d.n_reserve) { /* inference with a gated cell: one allocation per call */
-        scratch = malloc(d.n_reserve * sizeof(float));
+        scratch = rb_malloc(d.n_reserve * sizeof(float));
         RETURN_IF(!scratch, RNNBPTT_ENOMEM);
         a.reserve = scratch;
     }
     rnnbptt_team *held = acquire_team(L->team, &d); /* NULL if busy or of no use at these sizes */
     d.team = rb_fwd_prepare(held, &d, a.p.Wx, a.p.Wh); /* NULL: runs without the team */
+    if (d.team)
+        rb_team_count(d.team, rb_batch_split(&d));
     switch (d.cell) {
     case RNNBPTT_LSTM: rb_lstm_forward(&a); break;
     case RNNBPTT_GRU: rb_gru_forward(&a); break;
     default: rb_rnn_forward(&a); break;
     }
     rb_team_release(held);
-    free(scratch);
+    rb_free(scratch);
     return RNNBPTT_OK;
 }
 
@@ -87,19 +89,21 @@ static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int 
     rb_carve_grads(&d, dparams, &a.g);
     float *scratch = NULL;
     if (!work) { /* rnnbptt_backward: one allocation per call, outside every loop */
-        scratch = malloc(d.n_work * sizeof(float));
+        scratch = rb_malloc(d.n_work * sizeof(float));
         RETURN_IF(!scratch, RNNBPTT_ENOMEM);
         a.work = scratch;
     }
     rnnbptt_team *held = acquire_team(L->team, &d);
     d.team = rb_bwd_prepare(held, &d, a.p.Wx, a.p.Wh, a.dx != NULL); /* NULL: without the team */
+    if (d.team)
+        rb_team_count(d.team, rb_batch_split(&d));
     switch (d.cell) {
     case RNNBPTT_LSTM: rb_lstm_backward(&a); break;
     case RNNBPTT_GRU: rb_gru_backward(&a); break;
     default: rb_rnn_backward(&a); break;
     }
     rb_team_release(held);
-    free(scratch);
+    rb_free(scratch);
     return RNNBPTT_OK;
 }
 

@@ -159,10 +159,10 @@ static float *pack_reserve(rb_pack *pk, const rnnbptt_team *team, size_t n)
 {
     const size_t ns = (size_t)rb_team_threads(team) * RB_GEMM_SCRATCH;
     if (pk->cap < ns + n) {
-        free(pk->buf);
+        rb_free(pk->buf);
         /* 64-byte aligned, so that each 16-column row of a panel is one cache line (malloc's
          * large blocks start 16 bytes into a page: every vector load then spanned two lines) */
-        pk->buf = aligned_alloc(64, (ns + n + 15) / 16 * 16 * sizeof(float));
+        pk->buf = rb_aligned_alloc(64, (ns + n + 15) / 16 * 16 * sizeof(float));
         pk->cap = pk->buf ? ns + n : 0;
         if (!pk->buf)
             return NULL;
@@ -283,7 +283,7 @@ static int split_fits(const rnnbptt_team *team, int B, size_t n_wh)
     return B >= RB_SPLIT_ROWS * n && rows_ok && 4 * n_wh * sizeof(float) <= 3 * rb_team_l2(team);
 }
 
-static int rb_batch_split(const rb_dims *d)
+int rb_batch_split(const rb_dims *d)
 {
     return d->team && split_fits(d->team, d->B, (size_t)d->GH * (size_t)d->H);
 }

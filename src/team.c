@@ -15,7 +15,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #define RB_TEAM_MAGIC 0x72627471u /* "rbtq": a live team; cleared by destroy */
 /* A waiting thread pauses RB_SPIN_PAUSES times (a few µs: a step's job usually comes sooner),
@@ -47,6 +46,7 @@ struct rnnbptt_team {
     pthread_cond_t cv;
     rb_pack pack; /* the kernel's scratch and weights for the current call (rb_team_pack) */
     size_t l2;    /* bytes of L2 per core, read at creation (rb_team_l2) */
+    rb_team_stats stats; /* written by the holder only (rb_team_count) */
 };
 
 /* One turn of a wait loop: a pause first (the awaited thread is running on another core), then
@@ -199,6 +199,14 @@ rb_pack *rb_team_pack(rnnbptt_team *tm) { return &tm->pack; }
 
 size_t rb_team_l2(const rnnbptt_team *tm) { return tm->l2; }
 
+rb_team_stats rb_team_stats_of(const rnnbptt_team *tm) { return tm->stats; }
+
+void rb_team_count(rnnbptt_team *tm, int batch_split)
+{
+    tm->stats.calls++;
+    tm->stats.batch_split += batch_split != 0;
+}
+
 void rb_team_release(rnnbptt_team *tm)
 {
     if (tm) {
@@ -223,36 +231,35 @@ static void teardown(rnnbptt_team *tm, int started)
     pthread_cond_destroy(&tm->cv);
     pthread_mutex_destroy(&tm->mu);
     tm->magic = 0;
-    free(tm->pack.buf);
-    free(tm->workers);
-    free(tm);
+    rb_free(tm->pack.buf);
+    rb_free(tm->workers);
+    rb_free(tm);
 }
 
 rnnbptt_status rnnbptt_team_create(int threads, rnnbptt_team **team)
 {
     RETURN_IF(!team || threads < 1 || threads > RNNBPTT_TEAM_MAX_THREADS, RNNBPTT_EINVAL);
-    rnnbptt_team *tm = calloc(1, sizeof *tm);
+    rnnbptt_team *tm = rb_calloc(1, sizeof *tm);
     RETURN_IF(!tm, RNNBPTT_ENOMEM);
-    tm->workers = calloc((size_t)threads, sizeof *tm->workers);
+    tm->workers = rb_calloc((size_t)threads, sizeof *tm->workers);
     if (!tm->workers) {
-        free(tm);
+        rb_free(tm);
         return RNNBPTT_ENOMEM;
     }
     if (pthread_mutex_init(&tm->mu, NULL)) {
-        free(tm->workers);
-        free(tm);
+        rb_free(tm->workers);
+        rb_free(tm);
         return RNNBPTT_ETHREAD;
     }
     if (pthread_cond_init(&tm->cv, NULL)) {
         pthread_mutex_destroy(&tm->mu);
-        free(tm->workers);
-        free(tm);
+        rb_free(tm->workers);
+        rb_free(tm);
         return RNNBPTT_ETHREAD;
     }
     tm->magic = RB_TEAM_MAGIC;
     tm->n = threads;
-    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE); /* 0 or -1 where the system cannot tell */
-    tm->l2 = l2 > 0 ? (size_t)l2 : RB_L2_DEFAULT;
+    tm->l2 = rb_cpu_l2();
     tm->parked = 1; /* the workers start asleep */
     atomic_init(&tm->seq, 0);
     atomic_init(&tm->done, 0);
@@ -261,7 +268,7 @@ rnnbptt_status rnnbptt_team_create(int threads, rnnbptt_team **team)
     for (int i = 0; i < threads - 1; i++) {
         tm->workers[i].team = tm;
         tm->workers[i].part = i + 1;
-        if (pthread_create(&tm->workers[i].tid, NULL, worker_main, &tm->workers[i])) {
+        if (rb_thread_create(&tm->workers[i].tid, worker_main, &tm->workers[i])) {
             teardown(tm, i);
             return RNNBPTT_ETHREAD;
         }
