@@ -37,10 +37,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "internal.h" /* rb_cpu_l2, rb_gemm_avx512, rb_team_stats_of */
 #include "ref.h"
 #include "rnnbptt.h"
 
@@ -173,6 +173,10 @@ static int check_arr(const char *ctx, const char *what, const float *got, const 
 
 /* ---- the recurrent-layer driver --------------------------------------------------------- */
 
+/* Layer calls run_case has made (its team's counters must show each one that ran on it). */
+static unsigned long run_case_calls;
+#define CALL(call) (run_case_calls++, (call))
+
 static int run_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_team *team)
 {
     const int T = cs->T, B = cs->B, I = cs->I, H = cs->H, G = ref_gates(cell);
@@ -235,7 +239,7 @@ static int run_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_t
     const size_t nres = rnnbptt_reserve_count(&L, T, B);
     float *reserve = nres ? fnan(nres) : NULL;
     float *h = fnan(nh), *hT = fnan(ns), *cT = fnan(ns), *cT_before = fdup(cT, ns);
-    ok &= expect(rnnbptt_forward(&L, p, T, B, len, x, h0, c0, h, hT, cT, reserve) == RNNBPTT_OK,
+    ok &= expect(CALL(rnnbptt_forward(&L, p, T, B, len, x, h0, c0, h, hT, cT, reserve)) == RNNBPTT_OK,
                  ctx, "rnnbptt_forward did not return OK");
     ok &= check_arr(ctx, "h", h, rh, nh, K_f);
     ok &= check_arr(ctx, "hT", hT, rhT, ns, K_f);
@@ -249,7 +253,7 @@ static int run_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_t
 
     /* forward (inference): no reserve, no final states */
     float *hi = fnan(nh);
-    ok &= expect(rnnbptt_forward(&L, p, T, B, len, x, h0, c0, hi, NULL, NULL, NULL) == RNNBPTT_OK,
+    ok &= expect(CALL(rnnbptt_forward(&L, p, T, B, len, x, h0, c0, hi, NULL, NULL, NULL)) == RNNBPTT_OK,
                  ctx, "inference rnnbptt_forward did not return OK");
     ok &= check_arr(ctx, "h (inference)", hi, rh, nh, K_f);
 
@@ -257,8 +261,8 @@ static int run_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_t
     float *reserve_before = fdup(reserve, nres);
     float *dp = fdup(dp0, P), *dx = fnan(nx), *dh0 = fnan(ns), *dc0 = fnan(ns);
     float *dc0_before = fdup(dc0, ns);
-    ok &= expect(rnnbptt_backward(&L, p, T, B, len, x, h0, c0, h, reserve, dh, dhT, dcT, dp, dx,
-                                  dh0, dc0) == RNNBPTT_OK,
+    ok &= expect(CALL(rnnbptt_backward(&L, p, T, B, len, x, h0, c0, h, reserve, dh, dhT, dcT, dp, dx,
+                                  dh0, dc0)) == RNNBPTT_OK,
                  ctx, "rnnbptt_backward did not return OK");
     ok &= expect(same_bits(reserve, reserve_before, sizeof(float) * nres), ctx,
                  "backward modified reserve");
@@ -277,8 +281,8 @@ static int run_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_t
     const size_t nwork = rnnbptt_workspace_count(&L, T, B);
     float *work_base = fnan(nwork + 1);
     float *dpw = fdup(dp0, P), *dxw = fnan(nx), *dh0w = fnan(ns), *dc0w = fdup(dc0_before, ns);
-    ok &= expect(rnnbptt_backward_work(&L, p, T, B, len, x, h0, c0, h, reserve, dh, dhT, dcT, dpw,
-                                       dxw, dh0w, dc0w, work_base + 1) == RNNBPTT_OK,
+    ok &= expect(CALL(rnnbptt_backward_work(&L, p, T, B, len, x, h0, c0, h, reserve, dh, dhT, dcT, dpw,
+                                       dxw, dh0w, dc0w, work_base + 1)) == RNNBPTT_OK,
                  ctx, "rnnbptt_backward_work did not return OK");
     ok &= expect(same_bits(dpw, dp, sizeof(float) * P), ctx, "backward_work dparams != backward");
     ok &= expect(same_bits(dxw, dx, sizeof(float) * nx), ctx, "backward_work dx != backward");
@@ -297,8 +301,8 @@ static int run_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_t
                     for (int j = 0; j < H; j++)
                         dhn[((size_t)t * (size_t)B + (size_t)b) * (size_t)H + (size_t)j] = NAN;
         float *dpn = fdup(dp0, P), *dxn = fnan(nx), *dh0n = fnan(ns), *dc0n = fdup(dc0_before, ns);
-        ok &= expect(rnnbptt_backward(&L, p, T, B, len, x, h0, c0, h, reserve, dhn, dhT, dcT, dpn,
-                                      dxn, dh0n, dc0n) == RNNBPTT_OK,
+        ok &= expect(CALL(rnnbptt_backward(&L, p, T, B, len, x, h0, c0, h, reserve, dhn, dhT, dcT, dpn,
+                                      dxn, dh0n, dc0n)) == RNNBPTT_OK,
                      ctx, "rnnbptt_backward (NaN past lengths) did not return OK");
         ok &= expect(same_bits(dpn, dp, sizeof(float) * P) && same_bits(dxn, dx, sizeof(float) * nx)
                          && same_bits(dh0n, dh0, sizeof(float) * ns)
@@ -313,8 +317,8 @@ static int run_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_t
 
     /* a second call adds the same gradient again: dp = dp0 + 2 g; dx, dh0 rewritten identically */
     float *dx2 = fnan(nx), *dh02 = fnan(ns), *dc02 = fdup(dc0_before, ns);
-    ok &= expect(rnnbptt_backward(&L, p, T, B, len, x, h0, c0, h, reserve, dh, dhT, dcT, dp, dx2,
-                                  dh02, dc02) == RNNBPTT_OK,
+    ok &= expect(CALL(rnnbptt_backward(&L, p, T, B, len, x, h0, c0, h, reserve, dh, dhT, dcT, dp, dx2,
+                                  dh02, dc02)) == RNNBPTT_OK,
                  ctx, "second rnnbptt_backward did not return OK");
     ok &= check_params(ctx, cell, I, H, dp, rdp2, K_w);
     ok &= expect(same_bits(dx2, dx, sizeof(float) * nx) && same_bits(dh02, dh0, sizeof(float) * ns)
@@ -325,8 +329,8 @@ static int run_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_t
 
     /* optional outputs NULL: dparams alone */
     float *dpo = fdup(dp0, P);
-    ok &= expect(rnnbptt_backward(&L, p, T, B, len, x, h0, c0, h, reserve, dh, dhT, dcT, dpo, NULL,
-                                  NULL, NULL) == RNNBPTT_OK,
+    ok &= expect(CALL(rnnbptt_backward(&L, p, T, B, len, x, h0, c0, h, reserve, dh, dhT, dcT, dpo, NULL,
+                                  NULL, NULL)) == RNNBPTT_OK,
                  ctx, "rnnbptt_backward with NULL dx/dh0/dc0 did not return OK");
     ok &= check_params(ctx, cell, I, H, dpo, rdp, K_w);
 
@@ -395,8 +399,8 @@ static void run_cell(rnnbptt_cell cell)
  * Where a team runs is the header's rule (header_team_rule below). The B = 1 cases' H put every
  * cell just inside the B = 1 range of cores with 1 MiB of L2 or more (T = 64 reaches the B = 1
  * products over panel matrices, shorter calls those on W_h in place); the B > 1 cases' Hb give
- * 116509 <= G·Hb·Hb <= 131072, so B = 9 and 15 run on the team with 2 or 3 threads on any core
- * (slices of at most 256 KiB; B = 2 is below the B > 1 range). All H are odd, with G·H mod 32 in
+ * 116509 <= G·Hb·Hb <= 131072, so B = 9 and 15 run on the team with 2 or 3 threads on cores with
+ * 512 KiB of L2 or more (slices of at most 256 KiB; B = 2 is below the B > 1 range). All H are odd, with G·H mod 32 in
  * 25..31 so the parts' ranges leave ragged ends: the kernel's strips of two vectors, of one and
  * the scalar columns all run with AVX-512 and AVX2 alike; B = 15 and the hoisted GEMMs' G·H rows
  * use the full row tiles (8 with AVX-512, 6 with AVX2, 4 otherwise) and the remainder tiles of
@@ -413,25 +417,43 @@ static void run_cell(rnnbptt_cell cell)
  * or more, from 8 rows per thread, to 16 where the steps reach 2^20 multiply-adds, W_h in 3/4
  * of L2, from 2^16 multiply-adds per step). Here B = 2 is below the B > 1 range, and B = 1 runs
  * on the team only on such cores (with less L2 these B = 1 cases check the team-less path once
- * more). */
+ * more). The CPU is the one the library sees (rb_cpu_level and rb_cpu_l2: a build capped to a
+ * lower x86-64 level or told an L2 size behaves as on such a CPU). 0: no team, 1: the team, the
+ * split by steps, 2: the batch split. */
 static int header_team_rule(rnnbptt_cell cell, int H, int B, int threads)
 {
-    const long l2s = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    const double l2 = l2s > 0 ? (double)l2s : 1048576.0, S = l2 >= 1048576.0 ? 2 * l2 : 0.75 * l2;
+    const double l2 = (double)rb_cpu_l2(), S = l2 >= 1048576.0 ? 2 * l2 : 0.75 * l2;
     const double G = cell == RNNBPTT_LSTM ? 4 : cell == RNNBPTT_GRU ? 3 : 1, n = G * H * H;
-#if defined(__GNUC__) && defined(__x86_64__)
-    const int avx512 = __builtin_cpu_supports("avx512f");
-#else
-    const int avx512 = 0;
-#endif
+    const int avx512 = rb_gemm_avx512();
     if (threads < 2)
         return 0;
     if (B > 1 && avx512 && l2 >= 1048576 && B >= 8 * threads &&
         (B <= 16 * threads || B * n < 1048576) && n * 4 <= 0.75 * l2 && B * n >= 65536)
-        return 1; /* the batch split */
+        return 2; /* the batch split */
     if (B > 1)
         return B * n >= 1048576 && (n * 4 <= threads * S || (avx512 && l2 >= 1048576));
     return (n * 4 <= threads * S || avx512) && n > 131072 && l2 >= 1048576;
+}
+
+/* run_case on team, and the path its calls took (the team's counters): on the team exactly where
+ * the rule says so, in the batch split exactly where it says that. */
+static int run_team_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_team *team,
+                         int threads)
+{
+    const rnnbptt_layer L = {cell, cs->I, cs->H, team};
+    const int rule = header_team_rule(cell, cs->H, cs->B, threads);
+    int ok = expect(rnnbptt_team_used(&L, cs->B) == (rule > 0), cs->name,
+                    "rnnbptt_team_used disagrees with the header's sizes");
+    const rb_team_stats before = rb_team_stats_of(team);
+    const unsigned long calls = run_case_calls;
+    ok &= run_case(cell, cs, seed, team);
+    const rb_team_stats after = rb_team_stats_of(team);
+    const unsigned long made = run_case_calls - calls;
+    ok &= expect(after.calls - before.calls == (rule > 0 ? made : 0), cs->name,
+                 "the calls ran on the team where the rule says they do not, or the reverse");
+    ok &= expect(after.batch_split - before.batch_split == (rule == 2 ? made : 0), cs->name,
+                 "the calls split the batch where the rule says they do not, or the reverse");
+    return ok;
 }
 
 static void test_team(void **state)
@@ -461,23 +483,15 @@ static void test_team(void **state)
                                 {"team_B16_split_h0_NULL", 4, 16, 9, Hb, NULL, 0,
                                  USE_DH | USE_DHT},
                                 {"team_B40_split_small", 4, 40, 5, 61, NULL, 1, USE_ALL}};
-            for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
-                const rnnbptt_layer L = {sizes[k].cell, cs[c].I, cs[c].H, team};
-                ok &= expect(rnnbptt_team_used(&L, cs[c].B) ==
-                                 header_team_rule(sizes[k].cell, cs[c].H, cs[c].B, threads),
-                             cs[c].name, "rnnbptt_team_used disagrees with the header's sizes");
-                ok &= run_case(sizes[k].cell, &cs[c], 0x7EA40000u + 131u * k + 17u * c, team);
-            }
+            for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++)
+                ok &= run_team_case(sizes[k].cell, &cs[c], 0x7EA40000u + 131u * k + 17u * c, team,
+                                    threads);
             /* the small shapes of the other tests: too small for the team but for the batch
              * split of B = 16 with 2 threads at LSTM's and GRU's H = 48, so the calls must drop
              * it and give the team-less results, or split the batch */
-            for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-                const rnnbptt_layer L = {sizes[k].cell, cases[c].I, cases[c].H, team};
-                ok &= expect(rnnbptt_team_used(&L, cases[c].B) ==
-                                 header_team_rule(sizes[k].cell, cases[c].H, cases[c].B, threads),
-                             cases[c].name, "rnnbptt_team_used disagrees with the header's sizes");
-                ok &= run_case(sizes[k].cell, &cases[c], 0x7EA50000u + 131u * k + 17u * c, team);
-            }
+            for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+                ok &= run_team_case(sizes[k].cell, &cases[c], 0x7EA50000u + 131u * k + 17u * c,
+                                    team, threads);
         }
         /* the rule at the sizes around its limits (asked only: these are not run) */
         static const int Hs[] = {16, 64, 128, 256, 443, 512, 724, 1024, 2048},
@@ -487,7 +501,7 @@ static void test_team(void **state)
                 for (size_t b = 0; b < sizeof Bs / sizeof Bs[0]; b++) {
                     const rnnbptt_layer L = {sizes[k].cell, 16, Hs[h], team};
                     ok &= expect(rnnbptt_team_used(&L, Bs[b]) ==
-                                     header_team_rule(sizes[k].cell, Hs[h], Bs[b], threads),
+                                     (header_team_rule(sizes[k].cell, Hs[h], Bs[b], threads) > 0),
                                  "team_rule_grid", "rnnbptt_team_used disagrees with the header");
                 }
         rnnbptt_team_destroy(team);
