@@ -1,27 +1,95 @@
 #!/usr/bin/env bash
-# test.sh — the project's test command: a -Werror build + ctest in build/, a benchmark smoke run,
-# then the same build under AddressSanitizer + UBSan in build-asan/ with ctest again.
+# test.sh — the project's test command: the CI legs (docs/testing.md), each in its own build tree,
+# each printing its time. `bash scripts/test.sh` runs all of them; `bash scripts/test.sh plain asan`
+# runs the named ones. A leg this CPU or toolchain cannot run is skipped with a message.
+#   plain     -Werror Release build in build/, ctest with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset
+#             (OpenBLAS picks its own kernels), then a benchmark smoke run (never timed)
+#   haswell   the same binaries, ctest with OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512
+#   asan      ASan + UBSan build in build-asan/, ctest (unset)
+#   v3        the library capped to x86-64-v3 (AVX2 + FMA), build-v3/, ctest (unset)
+#   baseline  the library capped to the SSE2 baseline, build-baseline/, ctest (unset)
+#   l2-512k   the team rules as on cores with 512 KiB of L2, build-l2-512k/, ctest (unset)
+#   tsan      ThreadSanitizer build, the team and concurrency tests (scripts/tsan.sh)
+#   coverage  -O0 --coverage builds at native, v3 and baseline, gcovr over src/ merged
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 jobs=2
+all_legs=(plain haswell asan v3 baseline l2-512k tsan coverage)
+legs=("$@")
+((${#legs[@]})) || legs=("${all_legs[@]}")
 
-cmake -S . -B build -DRNNBPTT_WERROR=ON
-cmake --build build -j"$jobs"
-ctest --test-dir build --output-on-failure -j"$jobs"
-if [[ -x build/bench/rnnbptt-bench ]]; then
-  build/bench/rnnbptt-bench --quick # a smoke run: timings are printed, never asserted
-fi
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE # every leg but haswell: OpenBLAS's own choice
 
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRNNBPTT_SANITIZE=ON -DRNNBPTT_WERROR=ON
-cmake --build build-asan -j"$jobs"
+skip() { echo "leg $1: skipped: $2"; }
 
-# LeakSanitizer cannot run under ptrace (some CI sandboxes): probe it and keep ASan without it there.
-probe=build-asan/lsan-probe
-printf 'int main(void) { return 0; }\n' >"$probe.c"
-leaks=1
-cc -fsanitize=address "$probe.c" -o "$probe" && ASAN_OPTIONS=detect_leaks=1 "$probe" >/dev/null 2>&1 || leaks=0
-((leaks)) || echo "test.sh: LeakSanitizer does not work here; running ASan with detect_leaks=0" >&2
+# 1 if this CPU runs x86-64-v3 (AVX2 and FMA), the level the v3 leg and OpenBLAS's Haswell
+# kernels need.
+cpu_has_v3() { grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo; }
 
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=$leaks} \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-  ctest --test-dir build-asan --output-on-failure -j"$jobs"
+# configure DIR [cmake options...]: a -Werror build of library, tests, examples and benchmark.
+configure() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DRNNBPTT_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs" >"$dir/build.log" 2>&1 || { cat "$dir/build.log"; return 1; }
+}
+
+run_ctest() { ctest --test-dir "$@" --output-on-failure -j"$jobs"; }
+
+leg_plain() {
+  configure build
+  run_ctest build
+  if [[ -x build/bench/rnnbptt-bench ]]; then
+    build/bench/rnnbptt-bench --quick # a smoke run: timings are printed, never asserted
+  fi
+}
+
+leg_haswell() {
+  cpu_has_v3 || { skip haswell "OpenBLAS's Haswell kernels need AVX2 and FMA"; return 0; }
+  [[ -d build ]] || configure build
+  OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512 run_ctest build
+}
+
+leg_asan() {
+  configure build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRNNBPTT_SANITIZE=ON
+  # LeakSanitizer cannot run under ptrace (some CI sandboxes): probe it, keep ASan without it there.
+  local probe=build-asan/lsan-probe leaks=1
+  printf 'int main(void) { return 0; }\n' >"$probe.c"
+  cc -fsanitize=address "$probe.c" -o "$probe" && ASAN_OPTIONS=detect_leaks=1 "$probe" >/dev/null 2>&1 || leaks=0
+  ((leaks)) || echo "leg asan: LeakSanitizer does not work here; running ASan with detect_leaks=0"
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=$leaks} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+    run_ctest build-asan -LE exhaustive
+}
+
+leg_v3() {
+  cpu_has_v3 || { skip v3 "this CPU has no AVX2 and FMA"; return 0; }
+  configure build-v3 -DRNNBPTT_CPU_LEVEL=v3 -DRNNBPTT_BUILD_BENCH=OFF
+  run_ctest build-v3 -LE exhaustive
+}
+
+leg_baseline() {
+  configure build-baseline -DRNNBPTT_CPU_LEVEL=baseline -DRNNBPTT_BUILD_BENCH=OFF
+  run_ctest build-baseline -LE exhaustive
+}
+
+leg_l2-512k() {
+  configure build-l2-512k -DRNNBPTT_L2_BYTES=524288 -DRNNBPTT_BUILD_BENCH=OFF
+  run_ctest build-l2-512k -LE exhaustive
+}
+
+leg_tsan() { bash scripts/tsan.sh; }
+
+leg_coverage() { bash scripts/coverage.sh; }
+
+for leg in "${legs[@]}"; do
+  if ! declare -F "leg_$leg" >/dev/null; then
+    echo "test.sh: no leg '$leg' (legs: ${all_legs[*]})" >&2
+    exit 2
+  fi
+done
+for leg in "${legs[@]}"; do
+  echo "== leg $leg"
+  start=$SECONDS
+  "leg_$leg"
+  echo "leg $leg: done in $((SECONDS - start)) s"
+done

@@ -129,6 +129,9 @@ rnnbptt_team *rb_team_acquire(rnnbptt_team *tm);  /* tm if it was free (now held
 void rb_team_release(rnnbptt_team *tm); /* put its workers to sleep, free it; NULL: no-op */
 int rb_team_threads(const rnnbptt_team *tm);      /* n; 1 for NULL */
 size_t rb_team_l2(const rnnbptt_team *tm); /* rb_cpu_l2() when tm was created */
+#ifdef RB_TESTING
+void rb_team_assume_l2(rnnbptt_team *tm, size_t l2); /* tests: the rules then read l2 */
+#endif
 /* What a team ran, for tests (no public symbol reads it): layer calls that ran on it, and of
  * those the ones that took the batch split (rb_time_loop; a forward or backward counts once). */
 typedef struct {

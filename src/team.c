@@ -199,6 +199,10 @@ rb_pack *rb_team_pack(rnnbptt_team *tm) { return &tm->pack; }
 
 size_t rb_team_l2(const rnnbptt_team *tm) { return tm->l2; }
 
+#ifdef RB_TESTING
+void rb_team_assume_l2(rnnbptt_team *tm, size_t l2) { tm->l2 = l2; }
+#endif
+
 rb_team_stats rb_team_stats_of(const rnnbptt_team *tm) { return tm->stats; }
 
 void rb_team_count(rnnbptt_team *tm, int batch_split)

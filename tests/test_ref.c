@@ -75,6 +75,7 @@ static const rcase cases[] = {
     {"h0_NULL_lengths_NULL", 12, 7, 33, 17, NULL, 0, USE_DH | USE_DHT},
     {"medium_T37_B5_I19_H33", 37, 5, 19, 33, len_medium, 0, USE_ALL},
     {"medium_T8_B16_I64_H48", 8, 16, 64, 48, NULL, 1, USE_ALL},
+    {"B1_small_gemv_H100", 5, 1, 9, 100, len_b1, 0, USE_ALL}, /* G·H·H in the own-GEMV range */
 };
 
 static const char *cell_name(rnnbptt_cell c)
@@ -417,12 +418,13 @@ static void run_cell(rnnbptt_cell cell)
  * or more, from 8 rows per thread, to 16 where the steps reach 2^20 multiply-adds, W_h in 3/4
  * of L2, from 2^16 multiply-adds per step). Here B = 2 is below the B > 1 range, and B = 1 runs
  * on the team only on such cores (with less L2 these B = 1 cases check the team-less path once
- * more). The CPU is the one the library sees (rb_cpu_level and rb_cpu_l2: a build capped to a
- * lower x86-64 level or told an L2 size behaves as on such a CPU). 0: no team, 1: the team, the
+ * more). The CPU is the one the library sees (rb_cpu_level, and the team's L2 size: a build
+ * capped to a lower x86-64 level or told an L2 size behaves as on such a CPU). 0: no team, 1: the team, the
  * split by steps, 2: the batch split. */
-static int header_team_rule(rnnbptt_cell cell, int H, int B, int threads)
+static int header_team_rule(const rnnbptt_team *team, rnnbptt_cell cell, int H, int B)
 {
-    const double l2 = (double)rb_cpu_l2(), S = l2 >= 1048576.0 ? 2 * l2 : 0.75 * l2;
+    const int threads = rb_team_threads(team);
+    const double l2 = (double)rb_team_l2(team), S = l2 >= 1048576.0 ? 2 * l2 : 0.75 * l2;
     const double G = cell == RNNBPTT_LSTM ? 4 : cell == RNNBPTT_GRU ? 3 : 1, n = G * H * H;
     const int avx512 = rb_gemm_avx512();
     if (threads < 2)
@@ -437,11 +439,10 @@ static int header_team_rule(rnnbptt_cell cell, int H, int B, int threads)
 
 /* run_case on team, and the path its calls took (the team's counters): on the team exactly where
  * the rule says so, in the batch split exactly where it says that. */
-static int run_team_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_team *team,
-                         int threads)
+static int run_team_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_team *team)
 {
     const rnnbptt_layer L = {cell, cs->I, cs->H, team};
-    const int rule = header_team_rule(cell, cs->H, cs->B, threads);
+    const int rule = header_team_rule(team, cell, cs->H, cs->B);
     int ok = expect(rnnbptt_team_used(&L, cs->B) == (rule > 0), cs->name,
                     "rnnbptt_team_used disagrees with the header's sizes");
     const rb_team_stats before = rb_team_stats_of(team);
@@ -466,10 +467,20 @@ static void test_team(void **state)
     } sizes[] = {{RNNBPTT_RNN_TANH, 397, 345}, {RNNBPTT_RNN_RELU, 371, 347},
                  {RNNBPTT_LSTM, 187, 175}, {RNNBPTT_GRU, 213, 201}};
     int ok = 1;
-    for (int threads = 2; threads <= 3; threads++) {
+    /* each team as the system makes it, then told the other L2 sizes the rule tells apart (a test
+     * build's rb_team_assume_l2), so that every machine runs the paths of each */
+    static const size_t l2s[] = {0, (size_t)1 << 19, (size_t)1 << 20};
+    for (int run = 0; run < 2 * 3; run++) {
+        const int threads = 2 + run / 3;
+        const size_t l2 = l2s[run % 3];
+        if (l2 == rb_cpu_l2())
+            continue; /* the system's size: run 0 of this team size */
         rnnbptt_team *team = NULL;
         assert_int_equal(rnnbptt_team_create(threads, &team), RNNBPTT_OK);
         assert_non_null(team);
+        if (l2)
+            rb_team_assume_l2(team, l2);
+        print_message("team of %d threads, %zu KiB of L2\n", threads, rb_team_l2(team) >> 10);
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
             const int H = sizes[k].H, Hb = sizes[k].Hb;
             const rcase cs[] = {{"team_B1", 6, 1, 29, H, NULL, 0, USE_ALL},
@@ -484,14 +495,14 @@ static void test_team(void **state)
                                  USE_DH | USE_DHT},
                                 {"team_B40_split_small", 4, 40, 5, 61, NULL, 1, USE_ALL}};
             for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++)
-                ok &= run_team_case(sizes[k].cell, &cs[c], 0x7EA40000u + 131u * k + 17u * c, team,
-                                    threads);
+                ok &= run_team_case(sizes[k].cell, &cs[c], 0x7EA40000u + 131u * k + 17u * c,
+                                    team);
             /* the small shapes of the other tests: too small for the team but for the batch
              * split of B = 16 with 2 threads at LSTM's and GRU's H = 48, so the calls must drop
              * it and give the team-less results, or split the batch */
             for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
                 ok &= run_team_case(sizes[k].cell, &cases[c], 0x7EA50000u + 131u * k + 17u * c,
-                                    team, threads);
+                                    team);
         }
         /* the rule at the sizes around its limits (asked only: these are not run) */
         static const int Hs[] = {16, 64, 128, 256, 443, 512, 724, 1024, 2048},
@@ -501,7 +512,7 @@ static void test_team(void **state)
                 for (size_t b = 0; b < sizeof Bs / sizeof Bs[0]; b++) {
                     const rnnbptt_layer L = {sizes[k].cell, 16, Hs[h], team};
                     ok &= expect(rnnbptt_team_used(&L, Bs[b]) ==
-                                     (header_team_rule(sizes[k].cell, Hs[h], Bs[b], threads) > 0),
+                                     (header_team_rule(team, sizes[k].cell, Hs[h], Bs[b]) > 0),
                                  "team_rule_grid", "rnnbptt_team_used disagrees with the header");
                 }
         rnnbptt_team_destroy(team);
