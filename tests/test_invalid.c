@@ -1,6 +1,6 @@
 /* test_invalid.c — every invalid-argument path of every public function returns RNNBPTT_EINVAL and
  * leaves every output byte-identical; ignored LSTM-only pointers are never touched by the other
- * cells; allocation failure is RNNBPTT_ENOMEM; every status has its own message. */
+ * cells; every status has its own message. Allocation failure (RNNBPTT_ENOMEM): test_alloc.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,10 +15,6 @@
 
 #include "internal.h" /* rb_team_stats_of */
 #include "rnnbptt.h"
-
-/* ASan would otherwise abort on the deliberately impossible allocation of the ENOMEM test. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
 
 enum { T = 3, B = 2, I = 3, H = 4, CAP = 4096 };
 
@@ -234,23 +230,6 @@ static void lstm_only_pointers_are_ignored(void **state)
     }
 }
 
-/* A valid call whose scratch cannot be allocated: ENOMEM, outputs untouched (the sizes are valid
- * for CBLAS but the reserve would be 20 TiB; nothing but the lengths is read before the check). */
-static void allocation_failure_is_enomem(void **state)
-{
-    (void)state;
-    const rnnbptt_layer L = {RNNBPTT_LSTM, 1, 1024, NULL};
-    reset();
-    assert_int_equal(rnnbptt_forward(&L, S.params, 1 << 20, 1 << 10, NULL, S.x, NULL, NULL, S.h,
-                                     S.hT, S.cT, NULL),
-                     RNNBPTT_ENOMEM);
-    assert_memory_equal(&S, &SNAP, sizeof S);
-    assert_int_equal(rnnbptt_backward(&L, S.params, 1 << 20, 1 << 10, NULL, S.x, NULL, NULL, S.h,
-                                      S.reserve, S.dh, NULL, NULL, S.dparams, S.dx, S.dh0, S.dc0),
-                     RNNBPTT_ENOMEM);
-    assert_memory_equal(&S, &SNAP, sizeof S);
-}
-
 /* rnnbptt_team_create checks its arguments before it creates anything; a layer whose team is
  * not a live team (here: zeroed memory, so not the team's magic) is invalid like a bad size. */
 static void teams_reject_bad_arguments(void **state)
@@ -338,7 +317,6 @@ int main(void)
         cmocka_unit_test(counts_are_zero_for_bad_arguments),
         cmocka_unit_test(dense_and_losses_reject_bad_arguments),
         cmocka_unit_test(lstm_only_pointers_are_ignored),
-        cmocka_unit_test(allocation_failure_is_enomem),
         cmocka_unit_test(teams_reject_bad_arguments),
         cmocka_unit_test(every_status_has_its_own_message),
     };
