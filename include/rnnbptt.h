@@ -21,6 +21,13 @@
  *     data propagate like any arithmetic; they are not an error for the kernels.
  *   - Dimensions that CBLAS receives are int: a call whose T*B, G*H or any product CBLAS would see
  *     does not fit in an int is rejected with RNNBPTT_EINVAL, never wrapped.
+ *   - Determinism: the bits of every output depend on the arguments and on these factors only:
+ *     the team (none, or its number of threads: a call runs on a team only where
+ *     rnnbptt_team_used says so), the BLAS's kernel (OpenBLAS picks one per CPU, or as
+ *     OPENBLAS_CORETYPE says) and its thread count, and the instruction set the library picks
+ *     on this CPU (x86-64 with AVX-512F, with AVX2 + FMA, or the SSE2 baseline). With all of them
+ *     fixed, repeating a call gives bitwise the same outputs. Changing one changes only float
+ *     rounding (sums in another order, fused multiply-adds).
  */
 #ifndef RNNBPTT_H
 #define RNNBPTT_H
@@ -53,7 +60,7 @@ RNNBPTT_API const char *rnnbptt_version_string(void);
     XX(OK, "success")                                                                           \
     XX(EINVAL, "invalid argument: a required pointer is NULL, a size is not positive or "       \
                "overflows, a length is outside 1..T, a label is >= C, or the cell is unknown")  \
-    XX(ENOMEM, "out of memory: the library could not allocate its scratch buffer")             \
+    XX(ENOMEM, "out of memory: the library could not allocate what the call needs")            \
     XX(ENONFINITE, "a non-finite value (NaN or Inf) was found where a finite one is required")  \
     XX(EIO, "input/output error while reading or writing a file")                              \
     XX(EFORMAT, "malformed data: the file or buffer is not in the expected format")            \
@@ -114,8 +121,7 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
  *  allocated at first use, grown when a larger layer needs more and freed by
  *  rnnbptt_team_destroy; if it cannot be allocated, that call runs without the team. Its kernel
  *  also takes up to 32 KiB of each thread's stack, the calling thread's included. Results
- *  differ from the team-less call only by float rounding (sums in another order, fused
- *  multiply-adds); for a given team size or none, on a given CPU, results are deterministic.
+ *  differ from the team-less call only by float rounding (see Determinism above).
  *
  *  Costs and rules, all explicit:
  *    - rnnbptt_team_create starts threads-1 threads. During a call they busy-wait between jobs
@@ -140,8 +146,8 @@ typedef struct rnnbptt_team rnnbptt_team;
  *  of range), RNNBPTT_ENOMEM or RNNBPTT_ETHREAD (nothing is left running on an error). */
 RNNBPTT_API rnnbptt_status rnnbptt_team_create(int threads, rnnbptt_team **team);
 
-/** Stop and join a team's threads and free it. NULL (or a team already destroyed, as far as it
- *  can tell) is a no-op. */
+/** Stop and join a team's threads and free it. NULL is a no-op. Destroying a team twice, or
+ *  while a call is using it, is undefined (it reads freed memory). */
 RNNBPTT_API void rnnbptt_team_destroy(rnnbptt_team *team);
 
 /* ---- recurrent layers ------------------------------------------------------------------- */
