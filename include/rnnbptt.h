@@ -77,65 +77,26 @@ RNNBPTT_API const char *rnnbptt_strerror(rnnbptt_status s);
 
 /* ---- teams: the caller's explicit pool of threads (optional) ------------------------------ */
 
-/** An opaque pool of threads that runs a layer call's products and element-wise passes.
- *
- *  Why: each step's product with W_h (G*H x H floats) is small: a matrix-vector product at
- *  B = 1, a B-row GEMM otherwise. The BLAS splits every one of them over its threads afresh and
- *  (for sgemm) re-packs W_h each time, which at these sizes costs about as much as the
- *  arithmetic. With a team of n threads, thread i computes the same slice of the product at
- *  every step, so its slice of W_h stays in its core's own cache for the whole time loop, and
- *  the threads meet between steps in about 0.1 µs.
- *
- *  What it does: when a layer's `team` is set and the sizes suit it (rnnbptt_team_used; never in
- *  a build by a compiler other than GCC or Clang, which the team's kernel needs), the whole call
- *  runs on the team's n threads (the calling thread is one of them):
- *    - each step's W_h product, every thread on a fixed slice of W_h (G*H*H*4 / n bytes). Let
- *      S = 2 * L2 on cores with L2 >= 1 MiB and S = 3 * L2 / 4 on smaller ones (L2: the L2 cache
- *      per core, sysconf(_SC_LEVEL2_CACHE_SIZE) when the team is created, 1 MiB where the
- *      system does not tell). At B > 1, on a GEMM kernel of the library's own, when
- *      B*G*H*H >= 1048576 (smaller steps take about as long as the threads' meeting) and
- *      either G*H*H*4 <= n * S or the CPU has AVX-512F and L2 >= 1 MiB (then at any H). At
- *      B = 1, as a matrix-vector product, when 131072 < G*H*H (W_h over 512 KiB), L2 >= 1 MiB
- *      and again either G*H*H*4 <= n * S or the CPU has AVX-512F. These limits are measured:
- *      on Zen 5 (AVX-512, 1 MiB L2) the team paid at every size tried above them, up to 8 MiB
- *      per thread (1.06-3.5x at B > 1; at B = 1 1.15-1.21x with 6-8 MiB per thread); on Zen 3
- *      (AVX2, 512 KiB) only up to 3/4 of its L2 at B > 1, and never at B = 1;
- *    - each step's fused element-wise pass, split by rows;
- *    - or, instead of those two, the batch split: where the CPU has AVX-512F, L2 >= 1 MiB,
- *      B >= 8*n, G*H*H*4 <= 3/4 of L2, B*G*H*H >= 65536 (then also below the 1048576
- *      above) and either B <= 16*n or B*G*H*H < 1048576, each thread runs the whole time loop
- *      on its own rows of the batch (all of W_h in its L2, no meeting between the steps).
- *      Measured on Zen 5: 1.02-1.07x for whole calls at B = 16..32, H = 128..256 against the
- *      split by steps, which wins at fewer rows per thread, more rows or a larger W_h; against
- *      no team 1.5-2.4x for steps below 1048576 multiply-adds (H = 32..128, B = 16..256);
- *    - the hoisted GEMMs (input projection, dW_x, dW_h, dx) on the same kernel, so that such a
- *      call makes no BLAS call at all. OpenBLAS's pthreads build keeps its threads spinning for
- *      about 0.1 s after each threaded call, and on 2 cores those took a core from the team's
- *      threads: with the hoisted GEMMs on OpenBLAS, calls with a team measured 0.4-1.4x as fast
- *      as without one.
- *  Other sizes run exactly as without a team. For its kernel a team keeps a buffer of about
- *  G*H*(I+H) floats (W_x and W_h transposed at the start of each forward call; W_x, when dx
- *  is asked for, and W_h copied at the start of each backward call; at B = 1, W_h only in
- *  calls of 64 steps or more, shorter ones read it in place; all in the order
- *  its kernel reads them, 16 columns at a time) plus 390 KiB of scratch per thread,
- *  allocated at first use, grown when a larger layer needs more and freed by
- *  rnnbptt_team_destroy; if it cannot be allocated, that call runs without the team. Its kernel
- *  also takes up to 32 KiB of each thread's stack, the calling thread's included. Results
- *  differ from the team-less call only by float rounding (see Determinism above).
- *
- *  Costs and rules, all explicit:
- *    - rnnbptt_team_create starts threads-1 threads. During a call they busy-wait between jobs
- *      (the steps are microseconds apart); at the end of each call they sleep, so outside
- *      rnnbptt calls a team uses no CPU. Choose threads <= the cores you give the library (more
- *      oversubscribes them).
- *    - A team serves one call at a time. A call that finds its team busy (another thread is using
- *      it) runs without it: correct, just not parallel. Give each application thread its own
- *      team; two threads with separate teams never interfere.
+/** An opaque pool of threads, created by the caller, that runs a layer call's work in parallel.
+ *  A layer whose `team` is set runs a call on it where the sizes suit it (rnnbptt_team_used says
+ *  where; never in a build by a compiler other than GCC or Clang), and otherwise exactly as
+ *  without a team; results differ from the team-less call only by float rounding (see
+ *  Determinism above). On a team, a call makes no BLAS call: its threads run every product on a
+ *  kernel of the library's own, each thread keeping its slice of W_h in its own cache.
+ *  Rules and costs:
+ *    - rnnbptt_team_create starts threads-1 threads (the calling thread is the other one). They
+ *      busy-wait between the jobs of a call and sleep between calls, so outside rnnbptt calls a
+ *      team uses no CPU. Choose threads <= the cores you give the library.
+ *    - One call uses a team at a time: a call that finds its team held by another thread runs
+ *      without it (correct, just not parallel). Two threads with separate teams never interfere.
+ *    - Memory: a buffer the team keeps, allocated at first use, grown when a larger layer needs
+ *      more and freed by rnnbptt_team_destroy: W_x and W_h copied in 16-column panels, the larger
+ *      of r16(G*H)*(I+H) and G*H*(r16(I)+r16(H)) floats (r16: rounded up to a multiple of 16),
+ *      plus 390 KiB of scratch per thread. If it cannot be allocated, that call runs without the
+ *      team. The kernel also takes up to 32 KiB of each thread's stack, the caller's included.
  *    - The library creates no thread and changes no thread or process setting (affinity,
  *      priority, the BLAS thread count, FP modes) by itself, with or without a team.
- *    - Destroy a team only when no call is using it.
- *    - The "x as fast" figures were measured on one 2-core machine (bench/results/ in the source
- *      tree); rnnbptt_team_used says where a team runs, the benchmark whether it pays there. */
+ *    - Destroy a team only when no call is using it. */
 typedef struct rnnbptt_team rnnbptt_team;
 
 #define RNNBPTT_TEAM_MAX_THREADS 64
@@ -208,9 +169,10 @@ RNNBPTT_API size_t rnnbptt_reserve_count(const rnnbptt_layer *L, int T, int B);
  *  0 for invalid arguments (or on size overflow). */
 RNNBPTT_API size_t rnnbptt_workspace_count(const rnnbptt_layer *L, int T, int B);
 
-/** 1 if calls on layer L with batch B run their per-step work on L->team (whenever no other call
- *  holds it), 0 if they run as without a team: L->team NULL or a 1-thread team, sizes outside
- *  the ranges of rnnbptt_team, or invalid arguments. */
+/** 1 if calls on layer L with batch B run on L->team (whenever no other call holds it), 0 if
+ *  they run as without a team: L->team NULL or a 1-thread team, sizes where the team does not
+ *  pay on this CPU, or invalid arguments. Depends on L's cell and sizes, B, the team's size, and
+ *  the CPU (its instruction set and L2 cache size). */
 RNNBPTT_API int rnnbptt_team_used(const rnnbptt_layer *L, int B);
 
 /**
