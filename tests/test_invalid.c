@@ -15,9 +15,12 @@
 
 #include "rnnbptt.h"
 
-/* ASan would otherwise abort on the deliberately impossible allocation of the ENOMEM test. */
+/* ASan and TSan would otherwise abort on the deliberately impossible allocation of the ENOMEM
+ * test. (Options in ASAN_OPTIONS / TSAN_OPTIONS still apply: they are parsed after these.) */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) { return "allocator_may_return_null=1"; }
 
 enum { T = 3, B = 2, I = 3, H = 4, CAP = 4096 };
 
