@@ -71,7 +71,17 @@ double sgemm_peak(int N, int reps)
 }
 
 /* ---- read bandwidth: each thread sums its slice `passes` times ---- */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__has_attribute)
+/* Not under ThreadSanitizer (as in src/internal.h): the clones' ifunc resolver runs during
+ * relocation, before TSan's runtime is up, and its instrumented code crashes the program before
+ * main. */
+#if defined(__SANITIZE_THREAD__)
+#define BENCH_NO_CLONES 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BENCH_NO_CLONES 1
+#endif
+#endif
+#if !defined(BENCH_NO_CLONES) && defined(__GNUC__) && defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define BENCH_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
