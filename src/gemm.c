@@ -1,21 +1,10 @@
 /* gemm.c — the team's GEMM kernel: C (+)= A · B split over a team's threads by columns of C, its
  * B = 1 twin (rb_team_gemv), and the panel matrices they read. One source (gemm_tiles.h)
  * instantiated per vector width: AVX-512, AVX2 + FMA and a portable 16-byte one, picked per call
- * from the CPU's features.
- *
- * Used for the per-step products at B > 1 — forward A = h_{t-1} (B, H), B = W_hᵀ (H, G·H);
- * backward A = Δ_t (B, G·H), B = W_h; both made once per call as panel matrices (rb_opb) — and,
- * in a call on a team, the hoisted GEMMs too. Why not sgemm for the steps: OpenBLAS re-packs W_h
- * at every call and hands the work to its threads afresh, which at these shapes (M = B rows
- * only) costs as much as the arithmetic; here each thread's slice of W_hᵀ stays in its own L2.
- * Measured on one core (Zen 5, AVX-512 instance): 272-283 GFLOP/s at M = 16..128,
- * H = 256..512, where OpenBLAS's sgemm gives 139-232 on one thread and 138-320 on two. Why the
- * hoisted GEMMs too: then a call on a team makes no BLAS call, and OpenBLAS's threads, which
- * spin for ~0.1 s after each threaded call, never compete with the team's (see rnnbptt_team in
- * the header). The AVX2 instance is plainer against OpenBLAS's hand-written Zen kernel: timed
- * per product inside LSTM calls at B = 64, H = 512 on Zen 3 (2 threads each), the steps'
- * products 1.1-1.35x faster than OpenBLAS's sgemm, the hoisted GEMMs 0.87-0.92x as fast (hence
- * the smaller slices there, see rb_team_useful). */
+ * from the CPU's level (rb_cpu_level). Used for the per-step products at B > 1 (forward
+ * A = h_{t-1} (B, H), B = W_hᵀ (H, G·H); backward A = Δ_t (B, G·H), B = W_h; both made once per
+ * call as panel matrices) and, in a call on a team, the hoisted GEMMs too, so that such a call
+ * makes no BLAS call. Why not sgemm: docs/performance.md, "Kernel". */
 #include "internal.h"
 
 int rb_gemm_avx512(void) { return RB_HAVE_TILES && rb_cpu_level() >= RB_LEVEL_V4; }
@@ -107,10 +96,9 @@ void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, 
 {
     rb_gemm_job j = {M, N, R, A, Bm, beta, bias, C, ldc, rb_team_pack(team)->scratch};
     /* A transposed A (the dW products) is packed block by block; split by columns, every thread
-     * would pack all of it. Split by rows, measured with 2 threads on Zen 5 (M = G·H = 1536..2048,
-     * N = 512..1024, R = T·B = 1600..6400): 1.04-1.09x as fast. Column ranges are multiples of
-     * 32: every thread works on whole strips of every instance. */
-    if (A.sm == 1 && M >= 64 * rb_team_threads(team))
+     * would pack all of it. Column ranges are multiples of 32: every thread works on whole strips
+     * of every instance. */
+    if (A.sm == 1 && M >= RB_GEMM_ROWS_MIN * rb_team_threads(team))
         rb_team_split_parts(team, M, 16, gemm_rows, &j);
     else
         rb_team_split_parts(team, N, 32, gemm_columns, &j);

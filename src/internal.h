@@ -3,6 +3,7 @@
 #define RNNBPTT_INTERNAL_H
 
 #include "rnnbptt.h"
+#include "tuning.h"
 
 #include <stddef.h>
 
@@ -195,10 +196,6 @@ void rb_team_rows(rnnbptt_team *tm, int B, rb_range_fn fn, void *ctx);
 #define RB_HAVE_TILES 0
 #endif
 
-#define RB_KC 256 /* reduction steps per block: a strip's block of Bm stays in L1 */
-#define RB_MC 384 /* rows of A per block: RB_MC × RB_KC floats of A stay in L2 */
-#define RB_TILE_PAD 16 /* floats between a transposed A's packed tiles (gemm_tiles.h's pack_at) */
-#define RB_PACK_AHEAD 4 /* rows of a transposed A fetched ahead of its packing */
 /* floats per thread: a transposed A's packed block, in tiles of at least 4 rows */
 #define RB_GEMM_SCRATCH (RB_MC * RB_KC + RB_MC / 4 * RB_TILE_PAD)
 
@@ -211,7 +208,7 @@ typedef struct {
 
 /* C (M, N) (+)= A (M, R) · Bm (R, N) on the team (held by the caller, and prepared: its pack's
  * scratch set), each thread on a range of C's columns (of C's rows when A is transposed, sm = 1,
- * and M >= 64 per thread: each then packs only its own rows of A); C row-major with rows ldc
+ * and M >= RB_GEMM_ROWS_MIN per thread: each then packs only its own rows of A); C row-major with rows ldc
  * apart; beta is 0 or 1; with beta 0, bias (N floats, or NULL) is added to every row of C. */
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
                   const float *bias, float *C, int ldc);
@@ -260,10 +257,18 @@ static inline int rb_last(const int *lengths, int T, int b, int t)
 void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const float *W,
                 const float *bias, float *out, int ldo);
 
-/* 1 if a layer call with batch B and W_h of n_wh floats runs its per-step products on team (see
- * rnnbptt_team in the header for the sizes); the entry points drop the team otherwise, so that
- * every rb_step_* and rb_team_rows of a call with d->team set runs on it. */
+/* ---- policy.c: the decisions, each reading tuning.h's table ---- */
+/* 1 if a layer call with batch B and W_h of n_wh floats runs on team (see rnnbptt_team_used);
+ * the entry points drop the team otherwise, so that every rb_step_* and rb_team_rows of a call
+ * with d->team set runs on it. */
 int rb_team_useful(const rnnbptt_team *team, int B, size_t n_wh);
+/* 1 if such a call on team runs its time loop as the batch split (each thread its own rows). */
+int rb_split_fits(const rnnbptt_team *team, int B, size_t n_wh);
+/* 1 if a step's product with W of n elements at batch B runs on the own single-thread GEMV. */
+int rb_own_gemv(int B, size_t n);
+/* 1 if a call on a team at batch B over T steps copies W_h into panel matrices. */
+int rb_b1_panels(int B, int T);
+
 /* 1 if a call with d->team set runs its time loop as the batch split (rb_time_loop). */
 int rb_batch_split(const rb_dims *d);
 

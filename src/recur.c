@@ -27,27 +27,6 @@ void rb_carve_grads(const rb_dims *d, float *dparams, rb_grads *g)
     g->bh = d->cell == RNNBPTT_GRU ? g->bx + GH : NULL;
 }
 
-/* At B = 1, products of RB_SMALL_GEMV_MIN..RB_SMALL_GEMV_MAX matrix elements run single-threaded
- * here instead of in cblas_sgemv: OpenBLAS 0.3.21 splits an sgemv over its threads from 9216
- * elements on, and at these sizes waking the second thread costs more than the product
- * (measured with 2 threads at H = 128: 2.9 µs per step against 0.65 µs single-threaded; the two
- * break even near H = 256..512). Below 9216 OpenBLAS runs one thread with a faster kernel than
- * ours. 131072 floats = 512 KiB, half a Zen 5 core's L2.
- * With a team of n >= 2 threads, the products with W up to n slices of twice a core's L2 (3/4
- * of it on cores with less than RB_TEAM_BIG_L2 of L2; any size with the AVX-512 kernel on cores
- * with RB_TEAM_BIG_L2 or more) run on the team (rb_team_useful). At B = 1 only above
- * RB_SMALL_GEMV_MAX elements, and only on cores with at least RB_TEAM_BIG_L2 of L2: each
- * thread's slice of W then stays in its own L2 (measured on Zen 5, 1 MiB L2, at H = 512 with 2
- * threads: 3.0 µs per forward and 2.9 µs per backward product with W_h as panel matrices and
- * rb_team_gemv's axpy kernel, against about 5.5 µs for OpenBLAS's sgemv; below, exchanging h
- * between the cores at every step costs about what splitting saves, H = 256: break-even,
- * H = 128: 2x slower; beyond L2 the slices stream from L3 on both cores, LSTM and GRU at
- * H = 1024: 1.15-1.21x). On Zen 3, 512 KiB L2, every B = 1 size measured 1.1-1.5x slower on a
- * team (tanh H = 384..768, LSTM H = 192..512, T = 100). */
-#define RB_SMALL_GEMV_MIN 9216
-#define RB_SMALL_GEMV_MAX 131072
-#define RB_TEAM_BIG_L2 ((size_t)1 << 20)
-
 /* Sum of the 16 partial sums a[0..15], as a tree whose levels are written out so that each
  * vectorizes (a loop over the level width did not: GCC ran it as scalar adds through the stack,
  * which at K = 128 took most of a small product's time); a is clobbered. */
@@ -105,14 +84,13 @@ RB_CLONES static void small_gemv_n(int N, int K, const float *W, const float *x,
 }
 
 /* y (K) (+)= Wᵀ (K, N) · d (N) for W (N, K) row-major: axpys over the rows of W into a local
- * accumulator of RB_TCHUNK columns at a time (on the stack, so in L1 whatever y is). */
-#define RB_TCHUNK 1024
+ * accumulator of RB_GEMV_T_CHUNK columns at a time (on the stack, so in L1 whatever y is). */
 RB_CLONES static void small_gemv_t(int N, int K, const float *W, const float *d, float beta,
                                    float *y)
 {
-    float acc[RB_TCHUNK];
-    for (int k0 = 0; k0 < K; k0 += RB_TCHUNK) {
-        const int nk = K - k0 < RB_TCHUNK ? K - k0 : RB_TCHUNK;
+    float acc[RB_GEMV_T_CHUNK];
+    for (int k0 = 0; k0 < K; k0 += RB_GEMV_T_CHUNK) {
+        const int nk = K - k0 < RB_GEMV_T_CHUNK ? K - k0 : RB_GEMV_T_CHUNK;
         for (int k = 0; k < nk; k++)
             acc[k] = 0.0f;
         int n = 0;
@@ -171,12 +149,7 @@ static float *pack_reserve(rb_pack *pk, const rnnbptt_team *team, size_t n)
     return pk->buf + ns;
 }
 
-/* Whether a call on a team makes W_h's panel matrix: always at B > 1; at B = 1 from RB_B1_PANEL_T
- * steps on, where the faster products repay making it (measured on Zen 5 with 2 threads, tanh:
- * at T = 16 the copy made calls 5% (H = 512) and 12% (H = 1024) slower, at T = 64 even, at
- * T = 100 1.03-1.2x faster). Shorter calls read W_h in place. */
-#define RB_B1_PANEL_T 64
-static int b1_panels(const rb_dims *d) { return d->B > 1 || d->T >= RB_B1_PANEL_T; }
+static int b1_panels(const rb_dims *d) { return rb_b1_panels(d->B, d->T); }
 
 rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
                              const float *Wh)
@@ -225,91 +198,9 @@ rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
 #endif
 }
 
-/* B > 1: the tiles run on a team up to the same slices per thread as at B = 1, from
- * RB_TEAM_TILE_MIN multiply-adds per step (B·G·H·H) on: below, a step's product takes about as
- * long as the threads' meeting (tanh at B = 32, H = 64..128: no gain). Measured with 2 threads
- * against OpenBLAS's native kernels, per whole layer call, on Zen 5 (1 MiB L2): 1.2-1.5x faster
- * at H = 256 (all cells), 1.1-1.2x for LSTM and GRU at H = 512 and for tanh at H = 512 with
- * B = 16..64, 1.0x for tanh at H = 1024 (2 MiB per thread: the slices stream from L3). On Zen 3
- * (512 KiB L2, AVX2 kernel) the team pays only for smaller slices: with W_h as panel matrices,
- * 5 interleaved rounds each, 1.03-1.21x up to 3/4 of the L2 per thread (tanh H = 256..448,
- * GRU H = 256, LSTM H = 224 at B = 16) but LSTM 0.94-0.97x at H = 208..224, B = 32..64; with
- * about a whole L2 0.67-1.19x from run to run (tanh H = 512, LSTM H = 256, GRU H = 288), and
- * 0.82-0.97x at 0.8..2 MiB (H = 384..1024, all cells); so below 1 MiB of L2 slices are held to
- * 3/4 of it. Where the kernel runs its AVX-512 instance on cores with 1 MiB of L2 or more, B > 1
- * has no slice limit: timed per product on Zen 5 (2 threads, B = 64, H = 512), the hoisted
- * GEMMs run 0.92-1.15x as fast as OpenBLAS's native sgemm (the dW products the slowest) and the
- * steps' products 1.3-1.6x, and a step's B rows reuse each element of W_h B times, so a slice
- * streamed from L3 still keeps the kernel busy. Measured on Zen 5 with 2 threads against
- * OpenBLAS's native kernels, whole calls, 2 runs each, at slices of 2.25-8 MiB per thread:
- * tanh 50/8/1536/1536 2.1x, and 50/4, 50/16, 20/64 at H = 2048: 3.2-3.3x, 1.7x, 1.06x;
- * LSTM H = 1024 at B = 2, 4, 8, 16, 64 (T = 50; 100 at B = 16): 3.1-3.5x, 3.2-3.5x, 2.4-2.5x,
- * 1.8-1.9x, 1.12x; GRU H = 1024 at B = 16: 1.8x, B = 64: 1.1-1.2x. The same holds at B = 1
- * since its products run as axpys over panel matrices (two cores stream twice one core's share
- * of L3 bandwidth): at T = 100, 2 runs, LSTM H = 1024 (8 MiB per thread) 1.15-1.21x, GRU
- * H = 1024 1.20x. */
-#define RB_TEAM_TILE_MIN 1048576
-
-/* The batch split (rb_time_loop): where the kernel runs its AVX-512 instance on cores with
- * RB_TEAM_BIG_L2 of L2 or more, from RB_SPLIT_ROWS rows per thread, up to 2·RB_SPLIT_ROWS where
- * the split by steps runs too (RB_TEAM_TILE_MIN), with W_h in 3/4 of one core's L2 (each thread
- * reads all of it at every step). Measured on Zen 5 (1 MiB L2) with 2 threads, native OpenBLAS,
- * 3 interleaved runs, whole calls against the steps split one by one (each product by columns,
- * each element-wise pass by rows): tanh 100/32/256/256 and 500/16/256/256 1.05-1.07x, LSTM
- * 100/16/128/128 1.04x, GRU 100/32/256/256 and 500/16/256/256 (W_h 768 KiB) 1.0-1.05x; with all
- * of the L2 for W_h, LSTM 500/16/256/256 1.02x but 100/32/256/256 0.97x, hence 3/4 of it; with
- * more rows, tanh 100/64/256/256 0.94x, B = 64..128 at 256 KiB of W_h 0.97-1.02x; with 1-4 rows
- * per thread (B = 2..8; a time loop of products and passes alone) 0.63-0.81x. */
-#define RB_SPLIT_ROWS 8
-/* The batch split also takes calls whose steps are too small for the split by steps
- * (RB_TEAM_TILE_MIN), from this many multiply-adds per step (B·G·H·H): it has no meeting
- * between steps, only the call's few jobs. Measured on Zen 5 (2 threads, native OpenBLAS, 3
- * interleaved runs), whole calls with a team against without: tanh 16/32/64/64, 256/32/64/64,
- * 64/32/128/128, 1000/32/128/128, 100/16/64/64 1.48-1.72x; LSTM 16/32/64/64, 64/32/64/64,
- * 100/32/128/128, 100/16/32/32 1.50-1.64x; with more rows per thread, tanh 100/64/64/64,
- * 100/128/64/64, 100/48/128/128, 100/256/32/32 1.6-2.4x, LSTM 100/64/32/32 and 100/128/32/32
- * 1.6-1.8x (medians); at 2^16 (tanh 4/16/64/64) even; below it the
- * team's wake-up costs more than it saves (tanh 16/16/16/16 0.009 -> 0.012-0.015 ms, LSTM
- * 4/16/8/8 0.013 -> 0.036). */
-#define RB_SPLIT_MIN 65536
-
-/* Whether a call with batch B and W_h of n_wh floats on team (n >= 2 threads) splits its batch. */
-static int split_fits(const rnnbptt_team *team, int B, size_t n_wh)
-{
-    if (!RB_HAVE_TILES || !rb_gemm_avx512() || rb_team_l2(team) < RB_TEAM_BIG_L2)
-        return 0;
-    const int n = rb_team_threads(team);
-    const int rows_ok = B <= 2 * RB_SPLIT_ROWS * n || (size_t)B * n_wh < RB_TEAM_TILE_MIN;
-    return B >= RB_SPLIT_ROWS * n && rows_ok && 4 * n_wh * sizeof(float) <= 3 * rb_team_l2(team);
-}
-
 int rb_batch_split(const rb_dims *d)
 {
-    return d->team && split_fits(d->team, d->B, (size_t)d->GH * (size_t)d->H);
-}
-
-int rb_team_useful(const rnnbptt_team *team, int B, size_t n)
-{
-    const size_t threads = (size_t)rb_team_threads(team);
-    if (!RB_HAVE_TILES || threads < 2) /* a call on a team runs every product on its kernel */
-        return 0;
-    const size_t l2 = rb_team_l2(team);
-    const size_t slice_max = l2 >= RB_TEAM_BIG_L2 ? l2 / 2 : 3 * l2 / 16; /* floats: 2 L2s, 3/4 */
-    const int any_slice = l2 >= RB_TEAM_BIG_L2 && rb_gemm_avx512();
-    if (B == 1)
-        return l2 >= RB_TEAM_BIG_L2 && n > RB_SMALL_GEMV_MAX &&
-               (any_slice || n <= threads * slice_max);
-    if ((size_t)B * n >= RB_SPLIT_MIN && split_fits(team, B, n))
-        return 1;
-    if ((size_t)B * n < RB_TEAM_TILE_MIN)
-        return 0;
-    return any_slice || n <= threads * slice_max;
-}
-
-static int small_gemv(int B, int N, int K)
-{
-    const size_t n = (size_t)N * (size_t)K;
-    return B == 1 && n >= RB_SMALL_GEMV_MIN && n <= RB_SMALL_GEMV_MAX;
+    return d->team && rb_split_fits(d->team, d->B, (size_t)d->GH * (size_t)d->H);
 }
 
 /* out (M, N), rows ldo apart, = bias in every row. */
@@ -366,7 +257,7 @@ void rb_step_fwd(rb_exec ex, int B, int K, int N, const float *hprev, const floa
         return;
     }
 #endif
-    if (small_gemv(B, N, K)) {
+    if (rb_own_gemv(B, (size_t)N * (size_t)K)) {
         small_gemv_n(N, K, W, hprev, beta, out);
     } else if (B == 1) { /* out = W · h   (N × K) · (K) */
         cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, W, K, hprev, 1, beta, out, 1);
@@ -391,7 +282,7 @@ void rb_step_bwd(rb_exec ex, int B, int K, int N, const float *dG, const float *
         return;
     }
 #endif
-    if (small_gemv(B, N, K)) {
+    if (rb_own_gemv(B, (size_t)N * (size_t)K)) {
         small_gemv_t(N, K, W, dG, beta, out);
     } else if (B == 1) { /* out = Wᵀ · δ   (K × N) · (N) */
         cblas_sgemv(CblasRowMajor, CblasTrans, N, K, 1.0f, W, K, dG, 1, beta, out, 1);

@@ -17,12 +17,6 @@
 #include <stdlib.h>
 
 #define RB_TEAM_MAGIC 0x72627471u /* "rbtq": a live team; cleared by destroy */
-/* A waiting thread pauses RB_SPIN_PAUSES times (a few µs: a step's job usually comes sooner),
- * then yields. Yielding early matters when the awaited thread shares this core (the BLAS's idle
- * threads, spinning after each BLAS call, make 3+ runnable threads on 2 cores): a long pause-spin
- * there held the other thread off the core for each step, and measured calls 5-8x slower. */
-#define RB_SPIN_PAUSES (1u << 8)
-#define RB_SPIN_YIELDS (1u << 14) /* a worker yields this often (~10 ms) before it sleeps anyway */
 
 typedef struct {
     rnnbptt_team *team;

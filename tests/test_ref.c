@@ -397,12 +397,12 @@ static void run_cell(rnnbptt_cell cell)
 }
 
 /* ---- with an rnnbptt_team ------------------------------------------------------------------
- * Where a team runs is the header's rule (header_team_rule below). The B = 1 cases' H put every
+ * Where a team runs is policy.c's rule (its edges: test_tuning). The B = 1 cases' H put every
  * cell just inside the B = 1 range of cores with 1 MiB of L2 or more (T = 64 reaches the B = 1
  * products over panel matrices, shorter calls those on W_h in place); the B > 1 cases' Hb give
  * 116509 <= G·Hb·Hb <= 131072, so B = 9 and 15 run on the team with 2 or 3 threads on cores with
- * 512 KiB of L2 or more (slices of at most 256 KiB; B = 2 is below the B > 1 range). All H are odd, with G·H mod 32 in
- * 25..31 so the parts' ranges leave ragged ends: the kernel's strips of two vectors, of one and
+ * 512 KiB of L2 or more (slices of at most 256 KiB; B = 2 is below the B > 1 range); each team
+ * is also told the L2 sizes it was not made with. All H are odd, with G·H mod 32 in 25..31 so the parts' ranges leave ragged ends: the kernel's strips of two vectors, of one and
  * the scalar columns all run with AVX-512 and AVX2 alike; B = 15 and the hoisted GEMMs' G·H rows
  * use the full row tiles (8 with AVX-512, 6 with AVX2, 4 otherwise) and the remainder tiles of
  * 4, 2 and 1; H > 256 and T·B > 256 run the reductions in more than one block, and the dW
@@ -411,40 +411,15 @@ static void run_cell(rnnbptt_cell cell)
  * thread's range of rows through every step. Teams of 2 and 3 threads (3 > this machine's
  * cores: the spin-waits must still make progress), against the same reference with the same
  * tolerances. */
-/* The header's rule for where a team runs, restated: slices of W_h of at most S bytes per thread
- * (S = 2·L2 with 1 MiB of L2 or more, else 3·L2 / 4), except on AVX-512 CPUs with 1 MiB of L2
- * or more (any slice); at B > 1 from 2^20 multiply-adds per step, at B = 1 above 131072
- * elements of W_h and only with 1 MiB of L2 or more; and the batch split (AVX-512, 1 MiB of L2
- * or more, from 8 rows per thread, to 16 where the steps reach 2^20 multiply-adds, W_h in 3/4
- * of L2, from 2^16 multiply-adds per step). Here B = 2 is below the B > 1 range, and B = 1 runs
- * on the team only on such cores (with less L2 these B = 1 cases check the team-less path once
- * more). The CPU is the one the library sees (rb_cpu_level, and the team's L2 size: a build
- * capped to a lower x86-64 level or told an L2 size behaves as on such a CPU). 0: no team, 1: the team, the
- * split by steps, 2: the batch split. */
-static int header_team_rule(const rnnbptt_team *team, rnnbptt_cell cell, int H, int B)
-{
-    const int threads = rb_team_threads(team);
-    const double l2 = (double)rb_team_l2(team), S = l2 >= 1048576.0 ? 2 * l2 : 0.75 * l2;
-    const double G = cell == RNNBPTT_LSTM ? 4 : cell == RNNBPTT_GRU ? 3 : 1, n = G * H * H;
-    const int avx512 = rb_gemm_avx512();
-    if (threads < 2)
-        return 0;
-    if (B > 1 && avx512 && l2 >= 1048576 && B >= 8 * threads &&
-        (B <= 16 * threads || B * n < 1048576) && n * 4 <= 0.75 * l2 && B * n >= 65536)
-        return 2; /* the batch split */
-    if (B > 1)
-        return B * n >= 1048576 && (n * 4 <= threads * S || (avx512 && l2 >= 1048576));
-    return (n * 4 <= threads * S || avx512) && n > 131072 && l2 >= 1048576;
-}
-
 /* run_case on team, and the path its calls took (the team's counters): on the team exactly where
- * the rule says so, in the batch split exactly where it says that. */
+ * rnnbptt_team_used says so, in the batch split exactly where rb_split_fits says that. Where
+ * those decisions flip is test_tuning's. 0: no team, 1: the split by steps, 2: the batch split. */
 static int run_team_case(rnnbptt_cell cell, const rcase *cs, uint64_t seed, rnnbptt_team *team)
 {
     const rnnbptt_layer L = {cell, cs->I, cs->H, team};
-    const int rule = header_team_rule(team, cell, cs->H, cs->B);
-    int ok = expect(rnnbptt_team_used(&L, cs->B) == (rule > 0), cs->name,
-                    "rnnbptt_team_used disagrees with the header's sizes");
+    const size_t n_wh = (size_t)ref_gates(cell) * (size_t)cs->H * (size_t)cs->H;
+    const int rule = !rnnbptt_team_used(&L, cs->B) ? 0 : rb_split_fits(team, cs->B, n_wh) ? 2 : 1;
+    int ok = 1;
     const rb_team_stats before = rb_team_stats_of(team);
     const unsigned long calls = run_case_calls;
     ok &= run_case(cell, cs, seed, team);
@@ -504,17 +479,6 @@ static void test_team(void **state)
                 ok &= run_team_case(sizes[k].cell, &cases[c], 0x7EA50000u + 131u * k + 17u * c,
                                     team);
         }
-        /* the rule at the sizes around its limits (asked only: these are not run) */
-        static const int Hs[] = {16, 64, 128, 256, 443, 512, 724, 1024, 2048},
-                         Bs[] = {1, 2, 8, 15, 16, 24, 32, 33, 48, 49, 64, 256};
-        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
-            for (size_t h = 0; h < sizeof Hs / sizeof Hs[0]; h++)
-                for (size_t b = 0; b < sizeof Bs / sizeof Bs[0]; b++) {
-                    const rnnbptt_layer L = {sizes[k].cell, 16, Hs[h], team};
-                    ok &= expect(rnnbptt_team_used(&L, Bs[b]) ==
-                                     (header_team_rule(team, sizes[k].cell, Hs[h], Bs[b]) > 0),
-                                 "team_rule_grid", "rnnbptt_team_used disagrees with the header");
-                }
         rnnbptt_team_destroy(team);
     }
     ref_check_report("team");
