@@ -1,4 +1,6 @@
-/* baselines.c — what the library is measured against, for the vanilla cell (tanh or relu):
+/* baselines.c — the vanilla cell without the library, and its check; calls common. */
+
+/* What the library is measured against, for the vanilla cell (tanh or relu):
  *   naive    plain loops, no BLAS, float;
  *   perstep  the textbook formulation: every product per step — B = 1: sgemv forward and for
  *            W_hhᵀδ, each weight gradient one cblas_sger outer product per step; B > 1: the same
@@ -7,7 +9,9 @@
  * Legend: T steps, B batch, I input, H hidden. x (T,B,I), h and dh (T,B,H) row-major.
  * params: W_xh (H,I) | W_hh (H,H) | b_h (H), as in rnnbptt.h.
  *   a_t = W_xh x_t + W_hh h_{t-1} + b_h,  h_t = f(a_t);  δ_t = (dh_t + W_hhᵀ δ_{t+1}) ⊙ f'(a_t) */
-#include "bench.h"
+#include "baselines.h"
+
+#include "common.h"
 
 #include <cblas.h>
 #undef I /* <complex.h>, pulled in by OpenBLAS's cblas.h, defines I */

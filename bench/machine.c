@@ -1,7 +1,11 @@
-/* machine.c — what the bench measures or reports about the machine: the clock, the BLAS and its
- * thread count, the sgemm peak, the read bandwidth over a buffer, and the run header. */
+/* machine.c — the clock, the BLAS, sgemm peak, bandwidth, run header; calls common. */
+
+/* What the bench measures or reports about the machine: the clock, the BLAS and its thread
+ * count, the sgemm peak, the read bandwidth over a buffer, and the run header. */
 #define _POSIX_C_SOURCE 200809L
-#include "bench.h"
+#include "machine.h"
+
+#include "common.h"
 
 #include <cblas.h>
 #undef I /* <complex.h>, pulled in by OpenBLAS's cblas.h, defines I */
@@ -261,21 +265,6 @@ void print_header(FILE *f)
             any = 1;
         }
     fprintf(f, "%s\n", any ? "" : " (none set)");
-}
-
-void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        const unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
 }
 
 void json_header(FILE *f)

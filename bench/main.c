@@ -1,18 +1,14 @@
-/* main.c — rnnbptt-bench: the command line, the sweep, the FLOP formula and the summary.
- *
- * FLOPs counted per point (R = T·B rows; G = 1 tanh/relu, 4 LSTM, 3 GRU):
- *   forward   F_fwd = 2·R·G·H·(I + H) + e_f·R·H
- *   backward  F_bwd = 4·R·G·H·(I + H) + e_b·R·H
- *             = dW_x 2RGHI + dx 2RGHI + dW_h 2RGHH + W_hᵀδ 2RGHH; dx and dh0 (the W_hᵀδ product
- *               of step 1) are counted.
- *   e_f, e_b  element-wise FLOPs per hidden unit per row, each + − × and each exp/tanh/sigmoid
- *             counting 1: tanh/relu 0/0 (GEMM terms only: F_fwd = 2·T·B·(I·H + H·H), F_bwd =
- *             2·F_fwd), LSTM 9/24, GRU 11/17. Bias adds, bias gradients and copies are not
- *             counted.
- *   GFLOP/s = F(phase) / median time of the phase; %peak against the sgemm peak of the same run.
- */
+/* main.c — command line, sweep, summary; calls run, output, baselines, machine, common. */
+
+/* rnnbptt-bench's entry point; nothing calls into this file. The FLOP and traffic formulas that
+ * --help and the "# FLOPs" line describe are computed in common.c, which states them too: change
+ * them together. */
 #define _POSIX_C_SOURCE 200809L
-#include "bench.h"
+#include "baselines.h"
+#include "common.h"
+#include "machine.h"
+#include "output.h"
+#include "run.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -70,37 +66,6 @@ static void usage(FILE *f)
             "  (baselines: h + their 2*B*H floats of scratch). The table adds bound_ms, x_bound\n"
             "  and x_ours (a baseline's total_ms / rnnbptt's at the same point).\n\n%s",
             FLOP_TEXT);
-}
-
-const char *impl_name(bench_impl m)
-{
-    static const char *n[] = {"rnnbptt", "naive", "perstep", "rnnbptt-team"};
-    return m < IMPL_COUNT ? n[m] : "?";
-}
-const char *cell_name(rnnbptt_cell c)
-{
-    static const char *n[] = {"tanh", "relu", "lstm", "gru"};
-    return (unsigned)c < 4 ? n[c] : "?";
-}
-int cell_gates(rnnbptt_cell c) { return c == RNNBPTT_LSTM ? 4 : c == RNNBPTT_GRU ? 3 : 1; }
-
-static double elementwise(rnnbptt_cell c, int bwd)
-{
-    return c == RNNBPTT_LSTM ? (bwd ? 24 : 9) : c == RNNBPTT_GRU ? (bwd ? 17 : 11) : 0;
-}
-double flops_fwd(const bench_point *p)
-{
-    const double R = (double)p->T * p->B, G = cell_gates(p->cell);
-    return 2.0 * R * G * p->H * ((double)p->I + p->H) + elementwise(p->cell, 0) * R * p->H;
-}
-double flops_bwd(const bench_point *p)
-{
-    const double R = (double)p->T * p->B, G = cell_gates(p->cell);
-    return 4.0 * R * G * p->H * ((double)p->I + p->H) + elementwise(p->cell, 1) * R * p->H;
-}
-double flops_phase(const bench_point *p, bench_phase ph)
-{
-    return (ph != PHASE_BWD ? flops_fwd(p) : 0.0) + (ph != PHASE_FWD ? flops_bwd(p) : 0.0);
 }
 
 /* ---- command line ---- */
@@ -242,8 +207,6 @@ int main(int argc, char **argv)
     int cells = 1 << RNNBPTT_RNN_TANH, impls = 15, threads = 0, team_threads = 0, peak_reps = 3;
     int npts = 0;
     const char *csv = NULL, *json = NULL, *plot = NULL, *points = NULL;
-    static const char *const cell_names[] = {"tanh", "relu", "lstm", "gru"};
-    static const char *const impl_names[] = {"rnnbptt", "naive", "perstep", "rnnbptt-team"};
 
     for (int k = 1; k < argc; k++)
         if (strcmp(argv[k], "--quick") == 0) {
@@ -263,9 +226,9 @@ int main(int argc, char **argv)
         } else if (!v) {
             bad = 1;
         } else if (strcmp(a, "--cell") == 0) {
-            bad = (cells = parse_names(v, cell_names, 4)) < 0;
+            bad = (cells = parse_names(v, cell_names, CELL_COUNT)) < 0;
         } else if (strcmp(a, "--impl") == 0) {
-            bad = (impls = parse_names(v, impl_names, 4)) < 0;
+            bad = (impls = parse_names(v, impl_names, IMPL_COUNT)) < 0;
         } else if (strcmp(a, "--T") == 0) {
             bad = parse_ints(v, &Ts);
         } else if (strcmp(a, "--B") == 0) {
@@ -318,12 +281,12 @@ int main(int argc, char **argv)
     }
     const size_t per_cell = points ? (size_t)ngrid
                                    : (size_t)Bs.n * Hs.n * Ts.n * (size_t)(Is.n ? Is.n : 1);
-    bench_point *pts = malloc(4 * per_cell * sizeof *pts);
+    bench_point *pts = malloc(CELL_COUNT * per_cell * sizeof *pts);
     if (!pts) {
         fprintf(stderr, "rnnbptt-bench: out of memory\n");
         return 1;
     }
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < CELL_COUNT; c++) {
         if (!(cells >> c & 1))
             continue;
         if (points)
@@ -370,14 +333,14 @@ int main(int argc, char **argv)
            "counted; e_f/e_b: tanh,relu 0/0, lstm 9/24, gru 11/17; see --help)\n");
 
     /* read bandwidth over a buffer of W_h's size, for the B = 1 traffic bound */
-    double bw_bytes[MAXL * 4], bw[MAXL * 4];
+    double bw_bytes[MAXL * CELL_COUNT], bw[MAXL * CELL_COUNT];
     int nbw = 0;
     for (int k = 0; k < npts; k++) {
-        const double bytes = 4.0 * cell_gates(pts[k].cell) * pts[k].H * pts[k].H;
+        const double bytes = wh_bytes(&pts[k]);
         int j = 0;
         while (j < nbw && bw_bytes[j] != bytes)
             j++;
-        if (pts[k].B == 1 && j == nbw && nbw < MAXL * 4) {
+        if (pts[k].B == 1 && j == nbw && nbw < MAXL * CELL_COUNT) {
             bw_bytes[nbw] = bytes;
             bw[nbw++] = read_bandwidth((size_t)bytes, blas_threads() > 0 ? blas_threads() : 1);
         }
@@ -419,9 +382,8 @@ int main(int argc, char **argv)
                 break;
             }
             for (int j = 0; j < nbw && p->B == 1; j++)
-                if (bw_bytes[j] == 4.0 * cell_gates(p->cell) * p->H * p->H)
-                    r->bound_ms = (o.phase == PHASE_BOTH ? 2.0 : 1.0) * p->T * bw_bytes[j] /
-                                  (bw[j] * 1e9) * 1e3;
+                if (bw_bytes[j] == wh_bytes(p))
+                    r->bound_ms = traffic_bound_ms(p, o.phase, bw[j]);
             if (m == IMPL_RNNBPTT)
                 ours = nres;
             else if (ours >= 0)

@@ -1,6 +1,12 @@
-/* output.c — the results as an aligned table (stdout), CSV, JSON, and a gnuplot PNG. */
+/* output.c — results as a table, CSV, JSON and a gnuplot PNG; calls machine, common. */
+
+/* The table goes to stdout. sweep_table.py reads the JSON, peers/compare.sh and
+ * peers/compare_table.py the CSV, by column name or position: keep both as they are. */
 #define _POSIX_C_SOURCE 200809L
-#include "bench.h"
+#include "output.h"
+
+#include "common.h"
+#include "machine.h"
 
 #include <math.h>
 #include <stdlib.h>

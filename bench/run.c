@@ -1,7 +1,13 @@
-/* run.c — one point of a sweep: the buffers, the warm-up and the timed repetitions of one
- * implementation (the library or a baseline), and the figures derived from them.
+/* run.c — one point's buffers, warm-up and timed runs; calls baselines, machine, common. */
+
+/* The buffers, the warm-up and the timed repetitions of one implementation (the library or a
+ * baseline) at one point of a sweep, and the figures derived from them.
  * Legend: T steps, B batch, I input, H hidden, G gates. x (T,B,I), h and dh (T,B,H). */
-#include "bench.h"
+#include "run.h"
+
+#include "baselines.h"
+#include "common.h"
+#include "machine.h"
 
 #include <math.h>
 #include <stdint.h>
