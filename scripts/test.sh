@@ -2,8 +2,9 @@
 # test.sh — the project's test command: the CI legs (docs/testing.md), each in its own build tree,
 # each printing its time. `bash scripts/test.sh` runs all of them; `bash scripts/test.sh plain asan`
 # runs the named ones. A leg this CPU or toolchain cannot run is skipped with a message.
-#   plain     -Werror Release build in build/, ctest with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset
-#             (OpenBLAS picks its own kernels), then a benchmark smoke run (never timed)
+#   plain     the include-direction check (scripts/check_includes.sh), a -Werror Release build in
+#             build/, ctest with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset (OpenBLAS picks its own
+#             kernels; the examples run as tests too), then a benchmark smoke run (never timed)
 #   haswell   the same binaries, ctest with OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512
 #   asan      ASan + UBSan build in build-asan/, ctest (unset)
 #   v3        the library capped to x86-64-v3 (AVX2 + FMA), build-v3/, ctest (unset)
@@ -37,6 +38,7 @@ configure() {
 run_ctest() { ctest --test-dir "$@" --output-on-failure -j"$jobs"; }
 
 leg_plain() {
+  bash scripts/check_includes.sh
   configure build
   run_ctest build
   if [[ -x build/bench/rnnbptt-bench ]]; then

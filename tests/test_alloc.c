@@ -48,7 +48,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "exec/exec.h"
 #include "rnnbptt.h"
 
 /* I = 9, not a multiple of 16: a backward with dx keeps W_x in 16-column panels (G·H × 16

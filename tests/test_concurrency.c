@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "exec/exec.h"
 #include "rnnbptt.h"
 
 /* Small T and few rounds: under TSan every instrumented access costs 5-15x. BB (> 1) with the

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h" /* rb_team_stats_of */
+#include "exec/exec.h" /* rb_team_stats_of */
 #include "rnnbptt.h"
 
 enum { T = 9, I = 13, REPEATS = 4 };

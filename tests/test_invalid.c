@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h" /* rb_team_stats_of */
+#include "exec/exec.h" /* rb_team_stats_of */
 #include "rnnbptt.h"
 
 enum { T = 3, B = 2, I = 3, H = 4, CAP = 4096 };

@@ -40,7 +40,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h" /* rb_cpu_l2, rb_gemm_avx512, rb_team_stats_of */
+#include "exec/exec.h" /* rb_cpu_l2, rb_gemm_avx512, rb_team_stats_of */
 #include "ref.h"
 #include "rnnbptt.h"
 

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h" /* rb_team_stats_of */
+#include "exec/exec.h" /* rb_team_stats_of */
 #include "rnnbptt.h"
 
 enum { T = 7, B = 9, I = 24, ROUNDS = 40 };

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "exec/exec.h"
 
 /* A team of n threads whose rules read l2 bytes of L2. */
 static rnnbptt_team *team_with(int n, size_t l2)

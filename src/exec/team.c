@@ -9,7 +9,7 @@
  * Ordering: fn/arg/quit are plain fields written before the seq_cst bump of `seq` and read after
  * the workers' acquire load of it; the caller writes them again only after every worker has
  * acknowledged the previous job (release on `done`, acquire in wait_done). */
-#include "internal.h"
+#include "exec/exec.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -190,6 +190,23 @@ rnnbptt_team *rb_team_acquire(rnnbptt_team *tm)
 }
 
 rb_pack *rb_team_pack(rnnbptt_team *tm) { return &tm->pack; }
+
+float *rb_team_reserve(rnnbptt_team *tm, size_t n)
+{
+    rb_pack *pk = &tm->pack;
+    const size_t ns = (size_t)tm->n * RB_GEMM_SCRATCH;
+    if (pk->cap < ns + n) {
+        rb_free(pk->buf);
+        /* 64-byte aligned, so that each 16-column row of a panel is one cache line (malloc's
+         * large blocks start 16 bytes into a page: every vector load then spanned two lines) */
+        pk->buf = rb_aligned_alloc(64, (ns + n + 15) / 16 * 16 * sizeof(float));
+        pk->cap = pk->buf ? ns + n : 0;
+        if (!pk->buf)
+            return NULL;
+    }
+    pk->scratch = pk->buf;
+    return pk->buf + ns;
+}
 
 size_t rb_team_l2(const rnnbptt_team *tm) { return tm->l2; }
 

@@ -3,7 +3,7 @@
  * rb_calloc, rb_aligned_alloc, rb_free and rb_thread_create (internal.h), which in a test build
  * count them per application thread and fail the one that rb_fault_arm names. A release build
  * maps those names onto the C library's functions and compiles nothing here. */
-#include "internal.h"
+#include "util/util.h"
 
 #ifdef RB_TESTING
 #include <stdlib.h>

@@ -1,18 +1,12 @@
-/* internal.h — private declarations shared by the library's source files (never installed). */
-#ifndef RNNBPTT_INTERNAL_H
-#define RNNBPTT_INTERNAL_H
+/* exec.h — the private header of src/exec/: the execution layer. What the CPU offers, the
+ * caller's thread team, the library's own GEMM/GEMV kernels, and the products a layer call runs
+ * on them or on the BLAS, with the decisions (policy.c) that pick between them.
+ * Files here may include src/util/ and the BLAS (blas.h); nothing of src/layers/ or above. */
+#ifndef RNNBPTT_EXEC_H
+#define RNNBPTT_EXEC_H
 
-#include "rnnbptt.h"
-#include "tuning.h"
-
-#include <stddef.h>
-
-/* zstd-style early return: keeps the argument checks one line each. */
-#define RETURN_IF(cond, status) \
-    do {                        \
-        if (cond)               \
-            return (status);    \
-    } while (0)
+#include "exec/tuning.h"
+#include "util/util.h"
 
 /* ---- cpu.c: the CPU as the build lets the library use it ---- */
 
@@ -61,65 +55,6 @@ size_t rb_cpu_l2(void);  /* bytes of L2 per core: RB_ASSUME_L2, the system's, or
 #ifndef RB_CLONES
 #define RB_CLONES
 #endif
-
-/* ---- alloc.c: every allocation and thread of the library goes through these names. In a test
- * build (RB_TESTING) they count per application thread and can be made to fail (SQLite's fault
- * injection): rb_fault_arm(a, t) makes the a-th allocation and the t-th thread creation from
- * then on fail (0-based; -1: none) and restarts those two counts. Release builds call the C
- * library and keep no such state. ---- */
-#include <pthread.h>
-#include <stdlib.h>
-#ifdef RB_TESTING
-typedef struct {
-    long allocs;  /* allocations tried since rb_fault_arm */
-    long threads; /* thread creations tried since rb_fault_arm */
-    long failed;  /* failures injected since the thread started */
-    long live;    /* blocks allocated and not yet freed by this thread (its balance) */
-} rb_fault_counts;
-void rb_fault_arm(long alloc_index, long thread_index);
-rb_fault_counts rb_fault_get(void);
-void *rb_malloc(size_t n);
-void *rb_calloc(size_t n, size_t size);
-void *rb_aligned_alloc(size_t align, size_t n);
-void rb_free(void *p);
-int rb_thread_create(pthread_t *tid, void *(*fn)(void *), void *arg);
-#else
-#define rb_malloc malloc
-#define rb_calloc calloc
-#define rb_aligned_alloc aligned_alloc
-#define rb_free free
-#define rb_thread_create(tid, fn, arg) pthread_create(tid, NULL, fn, arg)
-#endif
-
-/* For the per-row loops that take an optional previous state: called as
- * `p ? row(..., p) : row(..., NULL)`, the forced inlining yields one loop with the loads and one
- * without, instead of a NULL test inside the loop (which becomes masked loads, slow on AMD). */
-#if defined(__GNUC__)
-#define RB_ROW static inline __attribute__((always_inline))
-#else
-#define RB_ROW static inline
-#endif
-
-/* ---- check.c: size arithmetic and argument validation ---- */
-
-int rb_dims_ok(long long a, long long b); /* 1 if a >= 1, b >= 1 and a*b fits in int */
-
-/* Sizes of one layer call, derived once at the entry point. All counts are in floats. */
-typedef struct {
-    rnnbptt_cell cell;
-    int T, B, I, H;
-    int G;       /* gates: 1, 4, 3 */
-    int GH;      /* G*H, the width of one gate row */
-    int TB;      /* T*B, rows of the hoisted GEMMs */
-    size_t n_params, n_reserve, n_work;
-    rnnbptt_team *team; /* the team this call holds (rb_team_acquire), or NULL */
-} rb_dims;
-
-/* Fill d from (L, T, B); 0 when the layer or sizes are invalid or overflow. */
-int rb_dims_init(rb_dims *d, const rnnbptt_layer *L, int T, int B);
-
-/* 1 if lengths is NULL or every lengths[b] is in 1..T. */
-int rb_lengths_ok(const int *lengths, int T, int B);
 
 /* ---- team.c: the caller's thread team (see rnnbptt_team in the header) ---- */
 
@@ -179,6 +114,18 @@ rb_pack *rb_team_pack(rnnbptt_team *tm); /* tm held by the caller */
  * gets the same range for the same n at every call, so the data it touches stays in its cache. */
 typedef void (*rb_range_fn)(void *ctx, int i0, int i1);
 void rb_team_split(rnnbptt_team *tm, int n, int align, rb_range_fn fn, void *ctx);
+/* The arguments of the vector products split by rb_team_split (the B = 1 products and the column
+ * sums): a matrix W of rows by cols, row-major with rows ld apart (or a panel matrix, Wp), an
+ * input vector x, beta (0 or 1) and the output vector y; each job reads the fields it needs. */
+typedef struct {
+    int rows, cols;
+    const float *W;
+    size_t ld;
+    rb_opb Wp;
+    const float *x;
+    float beta;
+    float *y;
+} rb_vec_job;
 /* The same with each thread's part index (0 on the calling thread), for jobs that use a part's
  * own scratch or name the thread that runs them. */
 typedef void (*rb_part_range_fn)(void *ctx, int part, int i0, int i1);
@@ -229,33 +176,10 @@ int rb_gemm_avx512(void);
 rb_opb rb_team_panel(rnnbptt_team *team, int R, int N, const float *src, size_t sr, size_t sj,
                      float *P);
 
-/* ---- recur.c: the pieces every cell shares (the BLAS calls live here) ---- */
-
-/* Offsets into the flat parameter vector (floats). */
-typedef struct {
-    const float *Wx; /* (G*H, I) */
-    const float *Wh; /* (G*H, H) */
-    const float *bx; /* (G*H)    */
-    const float *bh; /* (G*H) GRU only, else NULL */
-} rb_params;
-typedef struct {
-    float *Wx, *Wh, *bx, *bh;
-} rb_grads;
-void rb_carve(const rb_dims *d, const float *params, rb_params *p);
-void rb_carve_grads(const rb_dims *d, float *dparams, rb_grads *g);
-
-/* 1 if sequence b is still running at step t. */
-static inline int rb_active(const int *lengths, int b, int t) { return !lengths || t < lengths[b]; }
-/* 1 if step t is sequence b's last step. */
-static inline int rb_last(const int *lengths, int T, int b, int t)
-{
-    return t == (lengths ? lengths[b] : T) - 1;
-}
-
-/* out (M, N), rows ldo apart, = X (M, K) · Wᵀ (K, N) + bias (bias NULL = none): the hoisted input
- * projection of all T*B rows, one GEMM (on the team when team is set: rb_fwd_prepare first). */
-void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const float *W,
-                const float *bias, float *out, int ldo);
+/* The team's buffer (held by the caller): its kernel's scratch for each thread, then n floats
+ * for the call's weights, returned; kept across calls (allocated at first use or growth,
+ * 64-byte aligned); NULL without memory (then the team has no buffer). */
+float *rb_team_reserve(rnnbptt_team *tm, size_t n);
 
 /* ---- policy.c: the decisions, each reading tuning.h's table ---- */
 /* 1 if a layer call with batch B and W_h of n_wh floats runs on team (see rnnbptt_team_used);
@@ -269,22 +193,7 @@ int rb_own_gemv(int B, size_t n);
 /* 1 if a call on a team at batch B over T steps copies W_h into panel matrices. */
 int rb_b1_panels(int B, int T);
 
-/* 1 if a call with d->team set runs its time loop as the batch split (rb_time_loop). */
-int rb_batch_split(const rb_dims *d);
-
-/* At a forward's entry, the twin of rb_bwd_prepare: the team the forward uses, after reserving
- * its kernel's scratch and making W_xᵀ and W_hᵀ (at B = 1 only for long calls: b1_panels in
- * recur.c) in the team's buffer; NULL when team is NULL or that buffer cannot be allocated (the
- * forward then runs without the team). */
-rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
-                             const float *Wh);
-
-/* At a backward's entry: the team the backward uses, after reserving its kernel's scratch and
- * copying, as panel matrices into the team's buffer, W_x if with_dx (for dx) and W_h (at B = 1
- * only for long calls); NULL when team is NULL or that buffer cannot be allocated (the backward
- * then runs without the team). */
-rnnbptt_team *rb_bwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *Wx,
-                             const float *Wh, int with_dx);
+/* ---- products.c: the products of a layer call, on the team's kernel or the BLAS ---- */
 
 /* Who runs a step's work: the call's team (or no team: team NULL) as a whole, part < 0; or, in
  * the batch split (rb_time_loop), thread `part` of the team, alone, on its own rows of the batch. */
@@ -309,110 +218,20 @@ void rb_step_bwd(rb_exec ex, int B, int K, int N, const float *dG, const float *
  * the calling thread, in the batch split. */
 void rb_exec_rows(rb_exec ex, int b0, int b1, rb_range_fn fn, void *ctx);
 
-/* One step t of a cell's time loop on rows b0..b1-1 of the batch: its W_h product and its
- * element-wise pass, each run through ex (rb_step_fwd/rb_step_bwd and rb_exec_rows). */
-typedef void (*rb_step_fn)(const void *ctx, int t, int b0, int b1, rb_exec ex);
+/* out (M, N), rows ldo apart, = X (M, K) · Wᵀ (K, N) + bias (bias NULL = none): the hoisted input
+ * projection of all T*B rows, one GEMM (on the team when team is set: rb_fwd_prepare first). */
+void rb_project(rnnbptt_team *team, int M, int K, int N, const float *X, const float *W,
+                const float *bias, float *out, int ldo);
 
-/* The time loop of a call, t = 0..T-1 (reverse: T-1..0), as step(ctx, t, b0, b1, ex): with the
- * whole batch per step (b0 = 0, b1 = B; the call's team, if any, splitting each product and each
- * pass); or, on a team where rb_batch_split says so, as one team job in which each thread runs
- * every step on its own rows of the batch (rows are independent across a layer's steps), with no
- * meeting between the steps. */
-void rb_time_loop(const rb_dims *d, int reverse, rb_step_fn step, const void *ctx);
+/* ---- gemv.c and colsum.c: single-thread kernels ---- */
 
-/* sum[c] += Σ_r A[r][c] for A (M, N), rows lda apart; summed in double, no allocation. */
+/* y (N) (+)= W (N, K) · x (K), W row-major; beta 0 or 1. */
+void rb_gemv_n(int N, int K, const float *W, const float *x, float beta, float *y);
+/* y (K) (+)= Wᵀ (K, N) · d (N) for W (N, K) row-major; beta 0 or 1. */
+void rb_gemv_t(int N, int K, const float *W, const float *d, float beta, float *y);
 void rb_colsum_add(int M, int N, const float *A, int lda, float *sum);
 
-/* After the time loop, with dG (T,B,G*H) the pre-activation gradients of all steps on the input
- * side and dGh those on the recurrent side (the same buffer except for GRU):
- *   dWx += dGᵀ X   dWh += dGh_{2..T}ᵀ H_{1..T-1} + dGh_1ᵀ h0   db += Σ dG   dbh += Σ dGh (if dbh)
- *   dx = dG Wx (if dx).  Each is one GEMM over all T*B rows: the BLAS's, or with d->team the
- *   team's kernel. */
-void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const float *h,
-                     const float *dG, const float *dGh, const float *Wx, const rb_grads *g,
-                     float *dx);
+/* The same on the team (held by the caller), each thread on a range of the columns. */
+void rb_team_colsum_add(rnnbptt_team *team, int M, int N, const float *A, int lda, float *sum);
 
-/* ---- activations: branch-free so the compiler vectorizes the fused gate passes ---- */
-
-/* tanh as a 13/6-degree rational interpolant (the coefficients of Eigen's
- * generic_fast_tanh_float), clamped to ±9 where float tanh is ±1. Measured against double tanh
- * over [-12, 12]: at most 4e-7 absolute error (under 7 ulp near ±1, a couple of ulp elsewhere),
- * about 3× faster than tanhf and vectorizable. NaN propagates (the clamp uses comparisons
- * that are false for NaN). */
-static inline float rb_tanh(float x)
-{
-    const float y = x > 9.0f ? 9.0f : (x < -9.0f ? -9.0f : x), y2 = y * y;
-    float p = y2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
-    p = p * y2 + -8.60467152213735e-11f;
-    p = p * y2 + 5.12229709037114e-08f;
-    p = p * y2 + 1.48572235717979e-05f;
-    p = p * y2 + 6.37261928875436e-04f;
-    p = p * y2 + 4.89352455891786e-03f;
-    float q = y2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
-    q = q * y2 + 2.26843463243900e-03f;
-    q = q * y2 + 4.89352518554385e-03f;
-    return y * p / q;
-}
-
-/* σ(x) = ½ + ½ tanh(x/2): absolute error under 3e-7, vectorizable like rb_tanh. */
-static inline float rb_sigm(float x) { return 0.5f + 0.5f * rb_tanh(0.5f * x); }
-
-/* ---- one forward / backward per cell family; arguments already validated ---- */
-typedef struct {
-    const rb_dims *d;
-    rb_params p;
-    const int *lengths;
-    const float *x, *h0, *c0;
-    float *h, *hT, *cT, *reserve;
-} rb_fwd_args;
-
-typedef struct {
-    const rb_dims *d;
-    rb_params p;
-    rb_grads g;
-    const int *lengths;
-    const float *x, *h0, *c0, *h, *reserve, *dh, *dhT, *dcT;
-    float *dx, *dh0, *dc0, *work;
-} rb_bwd_args;
-
-void rb_rnn_forward(const rb_fwd_args *a);
-void rb_rnn_backward(const rb_bwd_args *a);
-void rb_lstm_forward(const rb_fwd_args *a);
-void rb_lstm_backward(const rb_bwd_args *a);
-void rb_gru_forward(const rb_fwd_args *a);
-void rb_gru_backward(const rb_bwd_args *a);
-
-/* The upstream rows entering step t of sequence b (each NULL when absent): dh_t[b], and dhT[b] /
- * dcT[b] at the sequence's last step. Called only for active steps, so dh past a length is never
- * read. */
-typedef struct {
-    const float *dh, *dhT, *dcT;
-} rb_upstream;
-static inline rb_upstream rb_upstream_at(const rb_bwd_args *a, int t, int b)
-{
-    const size_t H = (size_t)a->d->H, B = (size_t)a->d->B;
-    const int last = rb_last(a->lengths, a->d->T, b, t);
-    rb_upstream u = {a->dh ? a->dh + ((size_t)t * B + (size_t)b) * H : NULL,
-                     last && a->dhT ? a->dhT + (size_t)b * H : NULL,
-                     last && a->dcT ? a->dcT + (size_t)b * H : NULL};
-    return u;
-}
-
-/* g (H) = (fresh ? 0 : g) + dh_t[b] + dhT[b]: the total dL/dh entering step t of sequence b, in
- * place in the carried-gradient row g. Separate simple loops on purpose: a NULL test inside one
- * fused loop is if-converted into masked loads, which are several times slower on AMD. */
-static inline void rb_gather_dh(float *g, const float *dh_row, const float *dhT_row, int fresh,
-                                int H)
-{
-    if (fresh)
-        for (int j = 0; j < H; j++)
-            g[j] = 0.0f;
-    if (dh_row)
-        for (int j = 0; j < H; j++)
-            g[j] += dh_row[j];
-    if (dhT_row)
-        for (int j = 0; j < H; j++)
-            g[j] += dhT_row[j];
-}
-
-#endif /* RNNBPTT_INTERNAL_H */
+#endif /* RNNBPTT_EXEC_H */

@@ -1,5 +1,5 @@
 /* status.c — rnnbptt_strerror and the version string, both generated from the header's tables. */
-#include "internal.h"
+#include "util/util.h"
 
 #define RB_STR2(x) #x
 #define RB_STR(x) RB_STR2(x)

@@ -2,7 +2,7 @@
  * picks the team kernel's instance and every decision that reads CPU features, and the L2 size
  * that the team rules read. A build capped at a lower level (RB_CPU_CAP) or told an L2 size
  * (RB_ASSUME_L2) behaves exactly as on such a CPU: see docs/testing.md. */
-#include "internal.h"
+#include "exec/exec.h"
 
 #include <unistd.h>
 

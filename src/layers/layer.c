@@ -1,5 +1,5 @@
 /* layer.c — the public recurrent-layer entry points: validate everything, then dispatch by cell. */
-#include "internal.h"
+#include "layers/layers.h"
 
 #include <stdlib.h>
 
@@ -33,6 +33,40 @@ static rnnbptt_team *acquire_team(rnnbptt_team *team, const rb_dims *d)
     return tm;
 }
 
+static void (*const forward_of[])(const rb_fwd_args *) = {
+    [RNNBPTT_RNN_TANH] = rb_rnn_forward, [RNNBPTT_RNN_RELU] = rb_rnn_forward,
+    [RNNBPTT_LSTM] = rb_lstm_forward, [RNNBPTT_GRU] = rb_gru_forward};
+static void (*const backward_of[])(const rb_bwd_args *) = {
+    [RNNBPTT_RNN_TANH] = rb_rnn_backward, [RNNBPTT_RNN_RELU] = rb_rnn_backward,
+    [RNNBPTT_LSTM] = rb_lstm_backward, [RNNBPTT_GRU] = rb_gru_backward};
+
+/* A validated call, run: n floats of scratch into *slot when it is NULL (one allocation per call,
+ * outside every loop; inference with a gated cell, or rnnbptt_backward), its team taken and
+ * prepared for the direction (pass 0: forward, 1: backward, 2: backward with dx), the cell's pass
+ * on args (rb_fwd_args or rb_bwd_args), the team released and the scratch freed. */
+static rnnbptt_status run(rb_dims *d, rnnbptt_team *team, const rb_params *p, float **slot,
+                          size_t n, int pass, const void *args)
+{
+    float *scratch = NULL;
+    if (!*slot && n) {
+        scratch = rb_malloc(n * sizeof(float));
+        RETURN_IF(!scratch, RNNBPTT_ENOMEM);
+        *slot = scratch;
+    }
+    rnnbptt_team *held = acquire_team(team, d); /* NULL if busy or of no use at these sizes */
+    d->team = pass ? rb_bwd_prepare(held, d, p->Wx, p->Wh, pass == 2)
+                   : rb_fwd_prepare(held, d, p->Wx, p->Wh); /* NULL: runs without the team */
+    if (d->team)
+        rb_team_count(d->team, rb_batch_split(d));
+    if (pass)
+        backward_of[d->cell](args);
+    else
+        forward_of[d->cell](args);
+    rb_team_release(held);
+    rb_free(scratch);
+    return RNNBPTT_OK;
+}
+
 int rnnbptt_team_used(const rnnbptt_layer *L, int B)
 {
     rb_dims d;
@@ -51,24 +85,7 @@ rnnbptt_status rnnbptt_forward(const rnnbptt_layer *L, const float *params, int 
     const int lstm = d.cell == RNNBPTT_LSTM;
     rb_fwd_args a = {&d, {0}, lengths, x, h0, lstm ? c0 : NULL, h, hT, lstm ? cT : NULL, reserve};
     rb_carve(&d, params, &a.p);
-    float *scratch = NULL;
-    if (!reserve && d.n_reserve) { /* inference with a gated cell: one allocation per call */
-        scratch = rb_malloc(d.n_reserve * sizeof(float));
-        RETURN_IF(!scratch, RNNBPTT_ENOMEM);
-        a.reserve = scratch;
-    }
-    rnnbptt_team *held = acquire_team(L->team, &d); /* NULL if busy or of no use at these sizes */
-    d.team = rb_fwd_prepare(held, &d, a.p.Wx, a.p.Wh); /* NULL: runs without the team */
-    if (d.team)
-        rb_team_count(d.team, rb_batch_split(&d));
-    switch (d.cell) {
-    case RNNBPTT_LSTM: rb_lstm_forward(&a); break;
-    case RNNBPTT_GRU: rb_gru_forward(&a); break;
-    default: rb_rnn_forward(&a); break;
-    }
-    rb_team_release(held);
-    rb_free(scratch);
-    return RNNBPTT_OK;
+    return run(&d, L->team, &a.p, &a.reserve, d.n_reserve, 0, &a);
 }
 
 static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int T, int B,
@@ -87,24 +104,7 @@ static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int 
                      dh,   dhT,     lstm ? dcT : NULL,     dx, dh0, lstm ? dc0 : NULL, work};
     rb_carve(&d, params, &a.p);
     rb_carve_grads(&d, dparams, &a.g);
-    float *scratch = NULL;
-    if (!work) { /* rnnbptt_backward: one allocation per call, outside every loop */
-        scratch = rb_malloc(d.n_work * sizeof(float));
-        RETURN_IF(!scratch, RNNBPTT_ENOMEM);
-        a.work = scratch;
-    }
-    rnnbptt_team *held = acquire_team(L->team, &d);
-    d.team = rb_bwd_prepare(held, &d, a.p.Wx, a.p.Wh, a.dx != NULL); /* NULL: without the team */
-    if (d.team)
-        rb_team_count(d.team, rb_batch_split(&d));
-    switch (d.cell) {
-    case RNNBPTT_LSTM: rb_lstm_backward(&a); break;
-    case RNNBPTT_GRU: rb_gru_backward(&a); break;
-    default: rb_rnn_backward(&a); break;
-    }
-    rb_team_release(held);
-    rb_free(scratch);
-    return RNNBPTT_OK;
+    return run(&d, L->team, &a.p, &a.work, d.n_work, a.dx ? 2 : 1, &a);
 }
 
 rnnbptt_status rnnbptt_backward(const rnnbptt_layer *L, const float *params, int T, int B,

@@ -2,7 +2,7 @@
  * and the team are (rb_cpu_level, rb_team_l2, rb_team_threads). Nothing else in the library
  * compares a size with a threshold; tests/test_tuning.c checks each one on both sides of its
  * numbers. */
-#include "internal.h"
+#include "exec/exec.h"
 
 /* n_bytes <= num/den of l2 */
 static int within(size_t n_bytes, size_t l2, size_t num, size_t den) { return n_bytes * den <= l2 * num; }

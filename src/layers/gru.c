@@ -6,7 +6,7 @@
  *          columns and overwritten by the activations), then S (B,3H) one step's W_h product.
  * work:    dX (T,B,3H) = [da_r da_z da_n] (input side), dHg (T,B,3H) = [da_r da_z r⊙da_n]
  *          (recurrent side), dhn (B,H) the carried dL/dh. */
-#include "internal.h"
+#include "layers/layers.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  *   c_t = f ⊙ c_{t-1} + i ⊙ g,  h_t = o ⊙ tanh(c_t)
  * reserve: A (T,B,4H) the activated gates, then C (T,B,H) the cell states.
  * work:    dA (T,B,4H) pre-activation gate gradients, dhn (B,H), dcn (B,H) the carried gradients. */
-#include "internal.h"
+#include "layers/layers.h"
 
 #include <string.h>
 
@@ -63,15 +63,24 @@ static RB_CLONES void gates_step(const gates_ctx *x, int b0, int b1)
 
 static void gates_rows(void *p, int b0, int b1) { gates_step(p, b0, b1); }
 
+/* Where step t's rows start (floats) in the reserve: its activated gates A_t (B, 4H), from 0, and
+ * its cell states C_t (B, H), after all T steps' gates. The backward's work lays out dA likewise,
+ * then dhn and dcn. */
+static size_t gates_at(const rb_dims *d, int t) { return (size_t)t * (size_t)d->B * (size_t)d->GH; }
+static size_t cells_at(const rb_dims *d, int t)
+{
+    return gates_at(d, d->T) + (size_t)t * (size_t)d->B * (size_t)d->H;
+}
+
 /* Step t of the forward on rows b0..b1-1 (rb_step_fn). */
 static void fwd_step(const void *p, int t, int b0, int b1, rb_exec ex)
 {
     const rb_fwd_args *a = p;
     const rb_dims *d = a->d;
     const int H = d->H, GH = d->GH;
-    const size_t BH = (size_t)d->B * H, BGH = (size_t)d->B * GH;
-    float *A = a->reserve, *C = a->reserve + (size_t)d->TB * GH;
-    float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH, *ht = a->h + (size_t)t * BH;
+    const size_t BH = (size_t)d->B * H;
+    float *At = a->reserve + gates_at(d, t), *Ct = a->reserve + cells_at(d, t);
+    float *ht = a->h + (size_t)t * BH;
     const float *hp = t ? ht - BH : a->h0, *cp = t ? Ct - BH : a->c0;
     /* A_t += h_{t-1} · W_hᵀ   (B × H) · (H × 4H) */
     if (hp)
@@ -152,12 +161,10 @@ static void bwd_step(const void *p, int t, int b0, int b1, rb_exec ex)
     const rb_bwd_args *a = p;
     const rb_dims *d = a->d;
     const int H = d->H, GH = d->GH;
-    const size_t BH = (size_t)d->B * H, BGH = (size_t)d->B * GH;
-    const float *A = a->reserve, *C = a->reserve + (size_t)d->TB * GH;
-    float *dA = a->work, *dhn = dA + (size_t)d->TB * GH, *dcn = dhn + BH;
-    const float *At = A + (size_t)t * BGH, *Ct = C + (size_t)t * BH;
+    const size_t BH = (size_t)d->B * H;
+    const float *At = a->reserve + gates_at(d, t), *Ct = a->reserve + cells_at(d, t);
     const float *cp = t ? Ct - BH : a->c0;
-    float *dAt = dA + (size_t)t * BGH;
+    float *dAt = a->work + gates_at(d, t), *dhn = a->work + gates_at(d, d->T), *dcn = dhn + BH;
     grads_ctx c = {a, t, At, Ct, cp, dAt, dhn, dcn};
     rb_exec_rows(ex, b0, b1, grads_rows, &c);
     /* dh_{t-1} = dA_t · W_h   (B × 4H) · (4H × H) */

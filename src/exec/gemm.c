@@ -5,7 +5,7 @@
  * A = h_{t-1} (B, H), B = W_hᵀ (H, G·H); backward A = Δ_t (B, G·H), B = W_h; both made once per
  * call as panel matrices) and, in a call on a team, the hoisted GEMMs too, so that such a call
  * makes no BLAS call. Why not sgemm: docs/performance.md, "Kernel". */
-#include "internal.h"
+#include "exec/exec.h"
 
 int rb_gemm_avx512(void) { return RB_HAVE_TILES && rb_cpu_level() >= RB_LEVEL_V4; }
 
@@ -23,7 +23,7 @@ static inline rb_opa rb_opa_at(rb_opa A, size_t m, size_t r)
 #define RB_VL 16
 #define RB_MR 8
 #define RB_TARGET "avx512f"
-#include "gemm_tiles.h"
+#include "exec/gemm_tiles.h"
 #endif
 
 #if defined(__x86_64__) && RB_CPU_CAP >= RB_LEVEL_V3
@@ -31,13 +31,13 @@ static inline rb_opa rb_opa_at(rb_opa A, size_t m, size_t r)
 #define RB_VL 8
 #define RB_MR 6
 #define RB_TARGET "avx2,fma"
-#include "gemm_tiles.h"
+#include "exec/gemm_tiles.h"
 #endif
 
 #define RB_SFX vec4
 #define RB_VL 4
 #define RB_MR 4
-#include "gemm_tiles.h"
+#include "exec/gemm_tiles.h"
 
 /* The widest instance this CPU runs, as far as the build may use it (rb_cpu_level). */
 static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, rb_opb Bm, float beta,
@@ -165,24 +165,16 @@ RB_CLONES static void axpy_rows(int R, int j0, int j1, rb_opb Bm, const float *a
     }
 }
 
-typedef struct {
-    int R;
-    rb_opb Bm;
-    const float *a;
-    float beta;
-    float *y;
-} rb_gemv_job;
-
 static void gemv_range(void *ctx, int j0, int j1)
 {
-    const rb_gemv_job *j = ctx;
-    axpy_rows(j->R, j0, j1, j->Bm, j->a, j->beta, j->y);
+    const rb_vec_job *j = ctx;
+    axpy_rows(j->rows, j0, j1, j->Wp, j->x, j->beta, j->y);
 }
 
 void rb_team_gemv(rnnbptt_team *team, int R, int N, rb_opb Bm, const float *a, float beta,
                   float *y)
 {
-    rb_gemv_job j = {R, Bm, a, beta, y};
+    rb_vec_job j = {.rows = R, .cols = N, .Wp = Bm, .x = a, .beta = beta, .y = y};
     rb_team_split(team, N, 16, gemv_range, &j);
 }
 

@@ -1,8 +1,8 @@
 /* dense.c — the fully connected layer y = x Wᵀ + b and its backward twin.
  * Legend: N rows, in inputs, out outputs. x (N,in), W (out,in), y (N,out), all row-major. */
-#include "internal.h"
+#include "layers/layers.h"
 
-#include "blas.h"
+#include "exec/blas.h"
 
 /* Shapes valid and every CBLAS dimension / element count representable. */
 static int dense_dims_ok(int N, int in, int out)

@@ -1,6 +1,6 @@
 /* loss.c — the two losses, as sums over rows (the caller scales): squared error and softmax
  * cross-entropy. Both accumulate in double. Legend: N rows, D (or C) columns, row-major. */
-#include "internal.h"
+#include "layers/layers.h"
 
 #include <math.h>
 

@@ -2,13 +2,16 @@
  * Legend: T steps, B batch, I input, H hidden. x (T,B,I), h (T,B,H), Δ (T,B,H) row-major.
  *   a_t = W_xh x_t + W_hh h_{t-1} + b_h,   h_t = f(a_t)
  *   δ_t = (dh_t + W_hhᵀ δ_{t+1}) ⊙ f'(a_t),  f' from the stored h: 1 − h² (tanh), h > 0 (relu). */
-#include "internal.h"
+#include "layers/layers.h"
 
 #include <string.h>
 
 /* h_t = f(a_t) in place on rows b0..b1-1 of step t, zeros past each length; hT at the last step. */
-static RB_CLONES void activate_step(const rb_fwd_args *a, int t, float *ht, int b0, int b1)
+static RB_CLONES void activate_step(const rb_pass *c, int b0, int b1)
 {
+    const rb_fwd_args *a = c->args;
+    const int t = c->t;
+    float *ht = c->rows;
     const int T = a->d->T, H = a->d->H, relu = a->d->cell == RNNBPTT_RNN_RELU;
     for (int b = b0; b < b1; b++) {
         float *row = ht + (size_t)b * H;
@@ -27,17 +30,7 @@ static RB_CLONES void activate_step(const rb_fwd_args *a, int t, float *ht, int 
     }
 }
 
-typedef struct {
-    const rb_fwd_args *a;
-    int t;
-    float *ht;
-} activate_ctx;
-
-static void activate_rows(void *p, int b0, int b1)
-{
-    const activate_ctx *c = p;
-    activate_step(c->a, c->t, c->ht, b0, b1);
-}
+static void activate_rows(void *p, int b0, int b1) { activate_step(p, b0, b1); }
 
 /* Step t of the forward on rows b0..b1-1 (rb_step_fn). */
 static void fwd_step(const void *p, int t, int b0, int b1, rb_exec ex)
@@ -50,7 +43,7 @@ static void fwd_step(const void *p, int t, int b0, int b1, rb_exec ex)
     /* a_t += h_{t-1} · W_hhᵀ   (B × H) · (H × H) */
     if (hp)
         rb_step_fwd(ex, b1 - b0, H, H, hp + r0, a->p.Wh, 1.0f, NULL, ht + r0);
-    activate_ctx c = {a, t, ht};
+    rb_pass c = {a, t, ht};
     rb_exec_rows(ex, b0, b1, activate_rows, &c);
 }
 
@@ -64,8 +57,11 @@ void rb_rnn_forward(const rb_fwd_args *a)
 
 /* δ_t = (δ_{t+1}·W_hh + dh_t [+ dhT at the last step]) ⊙ f'(a_t), in place in Dt (which holds
  * δ_{t+1}·W_hh on entry), rows b0..b1-1; zeros past each length. */
-static RB_CLONES void delta_step(const rb_bwd_args *a, int t, float *Dt, int b0, int b1)
+static RB_CLONES void delta_step(const rb_pass *c, int b0, int b1)
 {
+    const rb_bwd_args *a = c->args;
+    const int t = c->t;
+    float *Dt = c->rows;
     const int T = a->d->T, B = a->d->B, H = a->d->H, relu = a->d->cell == RNNBPTT_RNN_RELU;
     const float *ht = a->h + (size_t)t * B * H;
     for (int b = b0; b < b1; b++) {
@@ -86,17 +82,7 @@ static RB_CLONES void delta_step(const rb_bwd_args *a, int t, float *Dt, int b0,
     }
 }
 
-typedef struct {
-    const rb_bwd_args *a;
-    int t;
-    float *Dt;
-} delta_ctx;
-
-static void delta_rows(void *p, int b0, int b1)
-{
-    const delta_ctx *c = p;
-    delta_step(c->a, c->t, c->Dt, b0, b1);
-}
+static void delta_rows(void *p, int b0, int b1) { delta_step(p, b0, b1); }
 
 /* Step t of the backward on rows b0..b1-1 (rb_step_fn); Δ (T,B,H) is a->work: δ of every step,
  * kept for the weight-gradient GEMMs. */
@@ -106,7 +92,7 @@ static void bwd_step(const void *p, int t, int b0, int b1, rb_exec ex)
     const int H = a->d->H;
     const size_t BH = (size_t)a->d->B * H, r0 = (size_t)b0 * H;
     float *Dt = a->work + (size_t)t * BH; /* holds δ_{t+1} · W_hh from the step after (t < T-1) */
-    delta_ctx c = {a, t, Dt};
+    rb_pass c = {a, t, Dt};
     rb_exec_rows(ex, b0, b1, delta_rows, &c);
     /* dh_{t-1} = δ_t · W_hh   (B × H) · (H × H), straight into Δ_{t-1} or dh0 */
     if (t > 0)

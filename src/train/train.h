@@ -1,0 +1,9 @@
+/* train.h — the private header of src/train/: the training layer (models of stacked layers,
+ * optimizers, clipping, initialization, model files), built on the layers below it.
+ * Files here may include src/layers/, src/exec/ and src/util/; nothing of src/mpi/. */
+#ifndef RNNBPTT_TRAIN_H
+#define RNNBPTT_TRAIN_H
+
+#include "layers/layers.h"
+
+#endif /* RNNBPTT_TRAIN_H */

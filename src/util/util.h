@@ -1,0 +1,65 @@
+/* util.h — the private header of src/util/: small utilities every other folder uses (status
+ * messages, argument checks, the allocation and thread hooks).
+ * Files here may call the C library and POSIX threads only; they include no other folder. */
+#ifndef RNNBPTT_UTIL_H
+#define RNNBPTT_UTIL_H
+
+#include "rnnbptt.h"
+
+#include <stddef.h>
+
+/* zstd-style early return: keeps the argument checks one line each. */
+#define RETURN_IF(cond, status) \
+    do {                        \
+        if (cond)               \
+            return (status);    \
+    } while (0)
+
+
+/* ---- alloc.c: every allocation and thread of the library goes through these names. In a test
+ * build (RB_TESTING) they count per application thread and can be made to fail (SQLite's fault
+ * injection): rb_fault_arm(a, t) makes the a-th allocation and the t-th thread creation from
+ * then on fail (0-based; -1: none) and restarts those two counts. Release builds call the C
+ * library and keep no such state. ---- */
+#include <pthread.h>
+#include <stdlib.h>
+#ifdef RB_TESTING
+typedef struct {
+    long allocs;  /* allocations tried since rb_fault_arm */
+    long threads; /* thread creations tried since rb_fault_arm */
+    long failed;  /* failures injected since the thread started */
+    long live;    /* blocks allocated and not yet freed by this thread (its balance) */
+} rb_fault_counts;
+void rb_fault_arm(long alloc_index, long thread_index);
+rb_fault_counts rb_fault_get(void);
+void *rb_malloc(size_t n);
+void *rb_calloc(size_t n, size_t size);
+void *rb_aligned_alloc(size_t align, size_t n);
+void rb_free(void *p);
+int rb_thread_create(pthread_t *tid, void *(*fn)(void *), void *arg);
+#else
+#define rb_malloc malloc
+#define rb_calloc calloc
+#define rb_aligned_alloc aligned_alloc
+#define rb_free free
+#define rb_thread_create(tid, fn, arg) pthread_create(tid, NULL, fn, arg)
+#endif
+
+/* For the per-row loops that take an optional previous state: called as
+ * `p ? row(..., p) : row(..., NULL)`, the forced inlining yields one loop with the loads and one
+ * without, instead of a NULL test inside the loop (which becomes masked loads, slow on AMD). */
+#if defined(__GNUC__)
+#define RB_ROW static inline __attribute__((always_inline))
+#else
+#define RB_ROW static inline
+#endif
+
+/* ---- check.c: size arithmetic and argument validation ---- */
+
+int rb_dims_ok(long long a, long long b); /* 1 if a >= 1, b >= 1 and a*b fits in int */
+/* *acc += k·a·b in size_t; 0 (acc unchanged) if that overflows the floats we hand out. */
+int rb_add_prod(size_t *acc, size_t k, size_t a, size_t b);
+/* 1 if lengths is NULL or every lengths[b] is in 1..T. */
+int rb_lengths_ok(const int *lengths, int T, int B);
+
+#endif /* RNNBPTT_UTIL_H */
