@@ -75,7 +75,7 @@ double sgemm_peak(int N, int reps)
 }
 
 /* ---- read bandwidth: each thread sums its slice `passes` times ---- */
-/* Not under ThreadSanitizer (as in src/internal.h): the clones' ifunc resolver runs during
+/* Not under ThreadSanitizer (as in src/exec/exec.h): the clones' ifunc resolver runs during
  * relocation, before TSan's runtime is up, and its instrumented code crashes the program before
  * main. */
 #if defined(__SANITIZE_THREAD__)

@@ -1,5 +1,5 @@
 /* test_alloc.c — allocation and thread-creation failure, injected one point at a time (SQLite's
- * technique, through the test build's hook in src/alloc.c).
+ * technique, through the test build's hook in src/util/alloc.c).
  *
  * Technique: every allocation and thread creation of the library goes through rb_malloc,
  * rb_calloc, rb_aligned_alloc and rb_thread_create, which in this build count them per

@@ -1,4 +1,4 @@
-/* test_tuning.c — every decision of src/policy.c on both sides of each number in src/tuning.h,
+/* test_tuning.c — every decision of src/exec/policy.c on both sides of each number in src/exec/tuning.h,
  * from the table's names (so a change of a number moves the test with it, and a decision that
  * stops reading its number fails here). Teams are told their L2 size (rb_team_assume_l2); what
  * needs AVX-512 (the any-slice rule and the batch split) is checked on both sides where the
