@@ -1,4 +1,4 @@
-/* policy.c — the decisions that pick a path, each reading src/tuning.h's table and what the CPU
+/* policy.c — the decisions that pick a path, each reading tuning.h's table and what the CPU
  * and the team are (rb_cpu_level, rb_team_l2, rb_team_threads). Nothing else in the library
  * compares a size with a threshold; tests/test_tuning.c checks each one on both sides of its
  * numbers. */

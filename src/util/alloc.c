@@ -1,6 +1,6 @@
 /* alloc.c — the allocation-failure and thread-failure hook of test builds (RB_TESTING), after
  * SQLite's fault injection: every allocation and thread the library makes goes through rb_malloc,
- * rb_calloc, rb_aligned_alloc, rb_free and rb_thread_create (internal.h), which in a test build
+ * rb_calloc, rb_aligned_alloc, rb_free and rb_thread_create (util.h), which in a test build
  * count them per application thread and fail the one that rb_fault_arm names. A release build
  * maps those names onto the C library's functions and compiles nothing here. */
 #include "util/util.h"
