@@ -145,6 +145,22 @@ typedef struct {
  *       From PyTorch nn.GRU: W_x = weight_ih_l0, W_h = weight_hh_l0, b_x = bias_ih_l0,
  *       b_h = bias_hh_l0 (kept apart: r multiplies W_hn h + b_hn).
  *
+ * Range and special inputs. tanh and σ(a) = ½ + ½ tanh(a/2) are rational approximations: for
+ * every float a, tanh is within 4.2e-7 of the exact value, absolutely and relative to it
+ * (tanh(a) = a for |a| < 2^-12, subnormals included), σ within 2.3e-7; |tanh| <= 1 and
+ * 0 <= σ <= 1 hold exactly (so 1 − h² >= 0). These hold in round-to-nearest. Special inputs:
+ *   - |a| >= 8 gives tanh = ±1, |a| >= 16 gives σ = 0 or 1, exactly; their derivatives are 0.
+ *   - Finite inputs can overflow: x = 1e30 times a weight over about 3.4e8 is ±Inf. tanh and σ
+ *     saturate on it (+Inf and −Inf in one sum give NaN). RNN_RELU passes +Inf into h (−Inf
+ *     gives 0); the products that meet it (the next steps' W_hh h, dW_hh) are ±Inf or NaN, while
+ *     dx and dh0 stay finite, its derivative being the mask h > 0.
+ *   - Subnormal weights and inputs are computed as they are: the library sets no flush-to-zero
+ *     (the FP modes are the application's; it assumes FP exceptions do not trap).
+ *   - A NaN in x, h0 or c0 of sequence b reaches its h from that step on (from c0, one unit at the
+ *     first step), its hT, cT, dx, dh0, dc0 and every weight gradient (they sum over the batch);
+ *     the other sequences stay finite. For RNN_RELU the mask is 0 where h is NaN, so its dx and
+ *     dh0 stay finite.
+ *
  * Variable lengths (PyTorch packed-sequence semantics). lengths is [B] with every value in 1..T,
  * in any order, or NULL for "all T". Sequence b runs steps 0..lengths[b]-1. For the steps past
  * its length, h_t[b] = 0 and dx_t[b] = 0; hT[b] / cT[b] are the states after its last step;

@@ -7,6 +7,8 @@
 #include "exec/exec.h"
 #include "util/util.h"
 
+#include <math.h>
+
 /* ---- dims.c: the sizes of a layer call, derived once at the entry point ---- */
 
 /* Sizes of one layer call, derived once at the entry point. All counts are in floats. */
@@ -96,26 +98,44 @@ void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const fl
 /* ---- activations: branch-free so the compiler vectorizes the fused gate passes ---- */
 
 /* tanh as a 13/6-degree rational interpolant (the coefficients of Eigen's
- * generic_fast_tanh_float), clamped to ±9 where float tanh is ±1. Measured against double tanh
- * over [-12, 12]: at most 4e-7 absolute error (under 7 ulp near ±1, a couple of ulp elsewhere),
- * about 3× faster than tanhf and vectorizable. NaN propagates (the clamp uses comparisons
- * that are false for NaN). */
+ * generic_fast_tanh_float) with two selects after it: ±1 for |x| >= RB_TANH_ONE, where the
+ * interpolant would overshoot 1 (by up to 2 ulp on [8.05, 9)), and x itself for
+ * |x| < RB_TANH_TINY, where float tanh(x) rounds to x (the interpolant's relative error is
+ * 1.7e-7 there, and up to 1 on subnormals, whose product with its coefficients underflows).
+ * Guaranteed for every float x, and checked at all 2^32 of them against double tanh by
+ * tests/test_activation.c: |rb_tanh(x)| <= 1 (so 1 - h² >= 0), rb_tanh(-x) == -rb_tanh(x), NaN
+ * in gives NaN out (both comparisons are false for NaN, so the interpolant's NaN comes out), and
+ * the error bounds RB_TANH_ABS and RB_TANH_REL. Branch-free, and fabsf and copysignf compile to
+ * bit operations (GCC and Clang, optimizing), so the fused element-wise passes vectorize it.
+ * The interpolant is evaluated at every x, also where a select then discards its value
+ * (Inf/Inf = NaN for |x| > 1.8e19, subnormal intermediates below 1e-19): the library is built
+ * with -fno-trapping-math and promises nothing about FP exception flags. */
+#define RB_TANH_TINY 0x1p-12f /* rb_tanh(x) = x below this |x| */
+#define RB_TANH_ONE 8.0f      /* rb_tanh(x) = ±1 exactly from this |x| on */
+#define RB_TANH_ABS 4.2e-7f   /* |rb_tanh(x) - tanh(x)| for every x */
+#define RB_TANH_REL 4.2e-7f   /* |rb_tanh(x) - tanh(x)| / |tanh(x)| for every x != 0 */
 static inline float rb_tanh(float x)
 {
-    const float y = x > 9.0f ? 9.0f : (x < -9.0f ? -9.0f : x), y2 = y * y;
-    float p = y2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
-    p = p * y2 + -8.60467152213735e-11f;
-    p = p * y2 + 5.12229709037114e-08f;
-    p = p * y2 + 1.48572235717979e-05f;
-    p = p * y2 + 6.37261928875436e-04f;
-    p = p * y2 + 4.89352455891786e-03f;
-    float q = y2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
-    q = q * y2 + 2.26843463243900e-03f;
-    q = q * y2 + 4.89352518554385e-03f;
-    return y * p / q;
+    const float ax = fabsf(x), x2 = x * x;
+    float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+    p = p * x2 + -8.60467152213735e-11f;
+    p = p * x2 + 5.12229709037114e-08f;
+    p = p * x2 + 1.48572235717979e-05f;
+    p = p * x2 + 6.37261928875436e-04f;
+    p = p * x2 + 4.89352455891786e-03f;
+    float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+    q = q * x2 + 2.26843463243900e-03f;
+    q = q * x2 + 4.89352518554385e-03f;
+    float r = x * p / q;
+    r = ax >= RB_TANH_ONE ? copysignf(1.0f, x) : r; /* two statements: GCC emits fewer blends */
+    return ax < RB_TANH_TINY ? x : r;
 }
 
-/* σ(x) = ½ + ½ tanh(x/2): absolute error under 3e-7, vectorizable like rb_tanh. */
+/* σ(x) = ½ + ½ rb_tanh(x/2): in [0, 1] for every float x (rounding ½ + ½t for t in [-1, 1] stays
+ * in [0, 1]), exactly 1 for x >= 2·RB_TANH_ONE and 0 for x <= -2·RB_TANH_ONE; NaN propagates;
+ * absolute error RB_SIGM_ABS, checked with rb_tanh's. Near σ = 0 only that absolute bound holds
+ * (σ(-16) = 1.1e-7 comes out as 0). */
+#define RB_SIGM_ABS 2.3e-7f /* |rb_sigm(x) - 1/(1 + exp(-x))| for every x */
 static inline float rb_sigm(float x) { return 0.5f + 0.5f * rb_tanh(0.5f * x); }
 
 /* ---- one forward / backward per cell family; arguments already validated ---- */
