@@ -155,8 +155,9 @@ typedef struct {
 
 /* C (M, N) (+)= A (M, R) · Bm (R, N) on the team (held by the caller, and prepared: its pack's
  * scratch set), each thread on a range of C's columns (of C's rows when A is transposed, sm = 1,
- * and M >= RB_GEMM_ROWS_MIN per thread: each then packs only its own rows of A); C row-major with rows ldc
- * apart; beta is 0 or 1; with beta 0, bias (N floats, or NULL) is added to every row of C. */
+ * and M >= RB_GEMM_ROWS_MIN per thread: each then packs only its own rows of A); C row-major
+ * with rows ldc apart; beta is 0 or 1; with beta 0, bias (N floats, or NULL) is added to every
+ * row of C. */
 void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,
                   const float *bias, float *C, int ldc);
 /* The same product run by the calling thread alone, as part `part` of a job on the team (it uses

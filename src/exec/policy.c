@@ -5,7 +5,10 @@
 #include "exec/exec.h"
 
 /* n_bytes <= num/den of l2 */
-static int within(size_t n_bytes, size_t l2, size_t num, size_t den) { return n_bytes * den <= l2 * num; }
+static int within(size_t n_bytes, size_t l2, size_t num, size_t den)
+{
+    return n_bytes * den <= l2 * num;
+}
 
 int rb_own_gemv(int B, size_t n) { return B == 1 && n >= RB_OWN_GEMV_MIN && n <= RB_OWN_GEMV_MAX; }
 
