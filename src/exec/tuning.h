@@ -57,6 +57,9 @@
 /* A transposed A (the dW products) is split over the threads by rows of C, each packing only its
  * own rows, from this many rows per thread; fewer, by columns. */
 #define RB_GEMM_ROWS_MIN 64
+/* Columns per block of the bias gradients' column sums: their double sums stay in registers
+ * (a power of 2: the team splits the columns by whole blocks). */
+#define RB_COLSUM_BLOCK 64
 /* Columns per chunk of the own GEMV's transposed product: its partial sums stay in L1. */
 #define RB_GEMV_T_CHUNK 1024
 
