@@ -204,7 +204,7 @@ typedef struct {
 } rb_exec;
 
 /* out (B, N) = beta·out + bias + hprev (B, K) · Wᵀ (K, N), beta 0 or 1, bias (N, added to every
- * row) only with beta 0 or NULL, hprev NULL meaning zeros: with a team (held, useful for these
+ * row) only with beta 0 or NULL, hprev NULL meaning zeros (then with a bias or beta 1): with a team (held, useful for these
  * sizes and prepared) split over it, the bias entering at its kernel's store at B > 1 (in the
  * batch split: on thread ex.part alone, B its rows); else one sgemm, or at B = 1 one sgemv or our
  * own single-threaded loop, onto the bias copied into out. */

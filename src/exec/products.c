@@ -42,11 +42,9 @@ void rb_step_fwd(rb_exec ex, int B, int K, int N, const float *hprev, const floa
                  const float *bias, float *out)
 {
     rnnbptt_team *team = ex.team;
-    if (!hprev) { /* h_{t-1} = 0 */
+    if (!hprev) { /* h_{t-1} = 0: out = bias (GRU's b_h), or out as it is (beta 1) */
         if (bias)
             fill_rows(B, N, bias, out, (size_t)N);
-        else if (beta == 0.0f)
-            memset(out, 0, (size_t)B * (size_t)N * sizeof(float));
         return;
     }
 #if RB_HAVE_TILES

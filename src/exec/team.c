@@ -261,12 +261,12 @@ rnnbptt_status rnnbptt_team_create(int threads, rnnbptt_team **team)
         rb_free(tm);
         return RNNBPTT_ENOMEM;
     }
-    if (pthread_mutex_init(&tm->mu, NULL)) {
+    if (rb_mutex_init(&tm->mu)) {
         rb_free(tm->workers);
         rb_free(tm);
         return RNNBPTT_ETHREAD;
     }
-    if (pthread_cond_init(&tm->cv, NULL)) {
+    if (rb_cond_init(&tm->cv)) {
         pthread_mutex_destroy(&tm->mu);
         rb_free(tm->workers);
         rb_free(tm);

@@ -1,6 +1,7 @@
 /* alloc.c — the allocation-failure and thread-failure hook of test builds (RB_TESTING), after
  * SQLite's fault injection: every allocation and thread the library makes goes through rb_malloc,
- * rb_calloc, rb_aligned_alloc, rb_free and rb_thread_create (util.h), which in a test build
+ * rb_calloc, rb_aligned_alloc, rb_free, rb_thread_create, rb_mutex_init and rb_cond_init (util.h),
+ * which in a test build
  * count them per application thread and fail the one that rb_fault_arm names. A release build
  * maps those names onto the C library's functions and compiles nothing here. */
 #include "util/util.h"
@@ -55,14 +56,24 @@ void rb_free(void *p)
     free(p);
 }
 
-int rb_thread_create(pthread_t *tid, void *(*fn)(void *), void *arg)
+/* 1 if this thread point (a thread, mutex or condition variable created) is the one to fail. */
+static int thread_point_fails(void)
 {
     if (counts.threads++ == fail_thread) {
         counts.failed++;
         return 1;
     }
-    return pthread_create(tid, NULL, fn, arg);
+    return 0;
 }
+
+int rb_thread_create(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+    return thread_point_fails() ? 1 : pthread_create(tid, NULL, fn, arg);
+}
+
+int rb_mutex_init(pthread_mutex_t *m) { return thread_point_fails() ? 1 : pthread_mutex_init(m, NULL); }
+
+int rb_cond_init(pthread_cond_t *c) { return thread_point_fails() ? 1 : pthread_cond_init(c, NULL); }
 #else
 typedef int rb_alloc_translation_unit_is_not_empty; /* ISO C wants a declaration */
 #endif

@@ -18,15 +18,16 @@
 
 /* ---- alloc.c: every allocation and thread of the library goes through these names. In a test
  * build (RB_TESTING) they count per application thread and can be made to fail (SQLite's fault
- * injection): rb_fault_arm(a, t) makes the a-th allocation and the t-th thread creation from
- * then on fail (0-based; -1: none) and restarts those two counts. Release builds call the C
+ * injection): rb_fault_arm(a, t) makes the a-th allocation and the t-th thread point (a thread,
+ * mutex or condition variable created) from then on fail (0-based; -1: none) and restarts those
+ * two counts. Release builds call the C
  * library and keep no such state. ---- */
 #include <pthread.h>
 #include <stdlib.h>
 #ifdef RB_TESTING
 typedef struct {
     long allocs;  /* allocations tried since rb_fault_arm */
-    long threads; /* thread creations tried since rb_fault_arm */
+    long threads; /* thread points (threads, mutexes, condition variables) tried since arming */
     long failed;  /* failures injected since the thread started */
     long live;    /* blocks allocated and not yet freed by this thread (its balance) */
 } rb_fault_counts;
@@ -37,12 +38,16 @@ void *rb_calloc(size_t n, size_t size);
 void *rb_aligned_alloc(size_t align, size_t n);
 void rb_free(void *p);
 int rb_thread_create(pthread_t *tid, void *(*fn)(void *), void *arg);
+int rb_mutex_init(pthread_mutex_t *m);
+int rb_cond_init(pthread_cond_t *c);
 #else
 #define rb_malloc malloc
 #define rb_calloc calloc
 #define rb_aligned_alloc aligned_alloc
 #define rb_free free
 #define rb_thread_create(tid, fn, arg) pthread_create(tid, NULL, fn, arg)
+#define rb_mutex_init(m) pthread_mutex_init(m, NULL)
+#define rb_cond_init(c) pthread_cond_init(c, NULL)
 #endif
 
 /* For the per-row loops that take an optional previous state: called as
