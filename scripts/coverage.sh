@@ -41,6 +41,6 @@ for level in "${levels[@]}"; do
   tracefiles+=(--add-tracefile "build-cov/$level.json")
 done
 
-gcovr --root . "${tracefiles[@]}" -o build-cov/coverage.txt
+# (Never -o /dev/null: gcovr replaces its output file, and /dev/null would become a plain file.)
 gcovr --root . "${tracefiles[@]}" --branches -o build-cov/branches.txt
-gcovr --root . "${tracefiles[@]}" --print-summary -o /dev/null | tee build-cov/summary.txt
+gcovr --root . "${tracefiles[@]}" --print-summary -o build-cov/coverage.txt | tee build-cov/summary.txt
