@@ -25,6 +25,16 @@ void *ref_malloc(size_t bytes)
     return p;
 }
 
+float *ref_frand(size_t n, uint32_t *s, float scale)
+{
+    float *a = ref_malloc(n * sizeof *a + 1);
+    for (size_t k = 0; k < n; k++) {
+        *s = *s * 1664525u + 1013904223u;
+        a[k] = scale * ((float)(*s >> 8) / (float)(1u << 24) - 0.5f);
+    }
+    return a;
+}
+
 void *ref_calloc(size_t count, size_t size)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);

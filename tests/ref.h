@@ -88,6 +88,10 @@ void ref_fill_uniform(ref_rng *r, float *p, size_t n, double a);
  *  stays exactly representable for every power-of-two grid' >= grid with |p ± m·grid'| < 1. */
 void ref_fill_grid(ref_rng *r, float *p, size_t n, double a, double grid);
 
+/** n floats (one more allocated), scale·(u − ½) with u uniform in [0, 1) from a 32-bit LCG whose
+ *  state is *s (advanced): the threaded tests' inputs, cheap and the same on every platform. */
+float *ref_frand(size_t n, uint32_t *s, float scale);
+
 void ref_f2d(const float *src, double *dst, size_t n);
 void ref_d2f(const double *src, float *dst, size_t n);
 /** Freshly allocated double copy of a float array (NULL in, NULL out). */

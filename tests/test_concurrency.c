@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "exec/exec.h"
+#include "ref.h"
 #include "rnnbptt.h"
 
 /* Small T and few rounds: under TSan every instrumented access costs 5-15x. BB (> 1) with the
@@ -64,17 +65,6 @@ typedef struct {
     int first;          /* the case it starts its rounds at, so that threads mix cases */
 } app;
 
-static float *frand(size_t n, uint32_t *s, float scale)
-{
-    float *a = malloc(n * sizeof *a + 1);
-    assert_non_null(a);
-    for (size_t k = 0; k < n; k++) {
-        *s = *s * 1664525u + 1013904223u;
-        a[k] = scale * ((float)(*s >> 8) / (float)(1u << 24) - 0.5f);
-    }
-    return a;
-}
-
 static void call_init(call *c, int cell, int B, int H, uint32_t seed)
 {
     memset(c, 0, sizeof *c);
@@ -86,13 +76,13 @@ static void call_init(call *c, int cell, int B, int H, uint32_t seed)
     const size_t nh = (size_t)T * B * H, nx = (size_t)T * B * I, ns = (size_t)B * H;
     const size_t nc = c->lstm ? ns : 0;
     c->n_p = rnnbptt_param_count(&c->L);
-    c->p = frand(c->n_p, &seed, 0.2f);
-    c->x = frand(nx, &seed, 2.0f);
-    c->h0 = frand(ns, &seed, 1.0f);
-    c->c0 = c->lstm ? frand(nc, &seed, 1.0f) : NULL;
-    c->dh = frand(nh, &seed, 1.0f);
-    c->dhT = frand(ns, &seed, 1.0f);
-    c->dcT = c->lstm ? frand(nc, &seed, 1.0f) : NULL;
+    c->p = ref_frand(c->n_p, &seed, 0.2f);
+    c->x = ref_frand(nx, &seed, 2.0f);
+    c->h0 = ref_frand(ns, &seed, 1.0f);
+    c->c0 = c->lstm ? ref_frand(nc, &seed, 1.0f) : NULL;
+    c->dh = ref_frand(nh, &seed, 1.0f);
+    c->dhT = ref_frand(ns, &seed, 1.0f);
+    c->dcT = c->lstm ? ref_frand(nc, &seed, 1.0f) : NULL;
     c->reserve = malloc(rnnbptt_reserve_count(&c->L, T, B) * sizeof(float) + 1);
     c->n_out = nh + ns + nc + c->n_p + nx + ns + nc;
     c->out = malloc(c->n_out * sizeof(float));

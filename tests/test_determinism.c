@@ -15,22 +15,12 @@
 #include <string.h>
 
 #include "exec/exec.h" /* rb_team_stats_of */
+#include "ref.h"
 #include "rnnbptt.h"
 
 enum { T = 9, I = 13, REPEATS = 4 };
 
 static const rnnbptt_cell CELLS[] = {RNNBPTT_RNN_TANH, RNNBPTT_RNN_RELU, RNNBPTT_LSTM, RNNBPTT_GRU};
-
-static float *frand(size_t n, uint32_t *s)
-{
-    float *a = malloc(n * sizeof *a + 1);
-    assert_non_null(a);
-    for (size_t k = 0; k < n; k++) {
-        *s = *s * 1664525u + 1013904223u;
-        a[k] = (float)(*s >> 8) / (float)(1u << 24) - 0.5f;
-    }
-    return a;
-}
 
 /* Forward (hT, cT, reserve) and backward (dparams, dx, dh0, dc0) once on L; all outputs, in one
  * freshly allocated block of *n floats. */
@@ -66,8 +56,9 @@ static void repeat_case(const rnnbptt_layer *L, int B, int ragged, uint32_t seed
     }
     const int H = L->hidden_size;
     const size_t np = rnnbptt_param_count(L);
-    float *p = frand(np, &seed), *x = frand((size_t)T * B * I, &seed);
-    float *h0 = frand((size_t)B * H, &seed), *dh = frand((size_t)T * B * H, &seed);
+    float *p = ref_frand(np, &seed, 1.0f), *x = ref_frand((size_t)T * B * I, &seed, 1.0f);
+    float *h0 = ref_frand((size_t)B * H, &seed, 1.0f);
+    float *dh = ref_frand((size_t)T * B * H, &seed, 1.0f);
     const unsigned long before = L->team ? rb_team_stats_of(L->team).calls : 0;
     size_t n = 0;
     float *first = run_once(L, B, lengths, p, x, h0, dh, &n);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "exec/exec.h" /* rb_team_stats_of */
+#include "ref.h"
 #include "rnnbptt.h"
 
 enum { T = 7, B = 9, I = 24, ROUNDS = 40 };
@@ -30,17 +31,6 @@ typedef struct {
     size_t np, nr, nh, nx, ns;
 } job;
 
-static float *frand(size_t n, uint32_t *s, float scale)
-{
-    float *a = malloc(n * sizeof *a + 1);
-    assert_non_null(a);
-    for (size_t k = 0; k < n; k++) {
-        *s = *s * 1664525u + 1013904223u;
-        a[k] = scale * ((float)(*s >> 8) / (float)(1u << 24) - 0.5f);
-    }
-    return a;
-}
-
 static void job_init(job *j, rnnbptt_cell cell, int H, uint32_t seed)
 {
     memset(j, 0, sizeof *j);
@@ -48,10 +38,10 @@ static void job_init(job *j, rnnbptt_cell cell, int H, uint32_t seed)
     j->np = rnnbptt_param_count(&j->L);
     j->nr = rnnbptt_reserve_count(&j->L, T, B);
     j->nh = (size_t)T * B * H, j->nx = (size_t)T * B * I, j->ns = (size_t)B * H;
-    j->p = frand(j->np, &seed, 0.1f);
-    j->x = frand(j->nx, &seed, 2.0f);
-    j->h0 = frand(j->ns, &seed, 1.0f);
-    j->dh = frand(j->nh, &seed, 1.0f);
+    j->p = ref_frand(j->np, &seed, 0.1f);
+    j->x = ref_frand(j->nx, &seed, 2.0f);
+    j->h0 = ref_frand(j->ns, &seed, 1.0f);
+    j->dh = ref_frand(j->nh, &seed, 1.0f);
     j->h = malloc(j->nh * sizeof(float));
     j->reserve = malloc(j->nr * sizeof(float) + 1);
     j->dp = malloc(j->np * sizeof(float));
