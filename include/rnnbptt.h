@@ -64,7 +64,8 @@ RNNBPTT_API const char *rnnbptt_version_string(void);
     XX(ENONFINITE, "a non-finite value (NaN or Inf) was found where a finite one is required")  \
     XX(EIO, "input/output error while reading or writing a file")                              \
     XX(EFORMAT, "malformed data: the file or buffer is not in the expected format")            \
-    XX(ETHREAD, "the system refused to create a thread (or its mutex) for an rnnbptt_team")
+    XX(ETHREAD, "the system refused to create a thread (or its mutex) for an rnnbptt_team")     \
+    XX(ECONVERGE, "LAPACK's iteration did not converge")
 
 typedef enum {
 #define RNNBPTT_STATUS_ENUM_(name, msg) RNNBPTT_##name,
@@ -292,6 +293,57 @@ RNNBPTT_API rnnbptt_status rnnbptt_mse_loss(int N, int D, const float *y, const 
 RNNBPTT_API rnnbptt_status rnnbptt_softmax_xent_loss(int N, int C, const float *logits,
                                                      const int *labels, float *loss,
                                                      float *dlogits);
+
+/* ---- gradient clipping and spectral diagnostics ----------------------------------------- */
+
+/**
+ * Clip a gradient by its global L2 norm (Pascanu et al. 2013; torch.nn.utils.clip_grad_norm_).
+ *   g           [n]   the gradient, n >= 1: scaled in place when its norm exceeds max_norm
+ *   max_norm          finite and > 0
+ *   norm_before       WRITTEN: ‖g‖₂ before clipping (also when it is not finite), or NULL
+ * ‖g‖₂ = sqrt(Σ g_i²) with the squares summed in double. If ‖g‖₂ > max_norm, every element
+ * becomes (float)(g_i · c) with c = max_norm / ‖g‖₂ in double, so the new norm is max_norm up to
+ * float rounding; otherwise g is unchanged. PyTorch differs in two ways: it uses
+ * c = max_norm / (‖g‖₂ + 1e-6), clamped to 1 (so it also shrinks g when ‖g‖₂ is within 1e-6
+ * below max_norm, and never reaches max_norm exactly), and with a non-finite norm it multiplies
+ * by NaN unless error_if_nonfinite is set. Here a non-finite norm (a NaN or Inf in g) returns
+ * RNNBPTT_ENONFINITE with g byte-identical (norm_before written). Never allocates.
+ * Returns RNNBPTT_OK, RNNBPTT_EINVAL (g NULL, n = 0, max_norm not finite or <= 0; nothing
+ * written) or RNNBPTT_ENONFINITE.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_clip_grad_norm(float *g, size_t n, double max_norm,
+                                                  double *norm_before);
+
+/**
+ * Clip every element of a gradient to [−clip, clip] (torch.nn.utils.clip_grad_value_;
+ * min-char-rnn clips to [−5, 5]). g [n], n >= 1, is clamped in place; clip (finite, > 0) is
+ * rounded to float first. Every element is checked before any is written: a NaN or Inf anywhere
+ * returns RNNBPTT_ENONFINITE with g byte-identical (PyTorch would clamp Inf and keep NaN).
+ * Never allocates. Returns RNNBPTT_OK, RNNBPTT_EINVAL (g NULL, n = 0, clip not finite or <= 0)
+ * or RNNBPTT_ENONFINITE.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_clip_grad_value(float *g, size_t n, double clip);
+
+/**
+ * Spectral diagnostics of a square weight matrix (e.g. W_hh, to watch for exploding or
+ * vanishing gradients):
+ *   W          (n,n) row-major with leading dimension ldw >= n (row i at W + i*ldw), read; n >= 1
+ *   radius     WRITTEN: the spectral radius max |λ_i| over W's eigenvalues, or NULL
+ *   sigma_max  WRITTEN: the largest singular value ‖W‖₂, or NULL (not both NULL)
+ * The radius comes from LAPACK's sgeev (eigenvalues only), sigma_max from sgesvd (singular
+ * values only), both in float on a copy of W: both are within a small multiple of
+ * n·FLT_EPSILON·sigma_max of the exact values when W is normal; an eigenvalue of a non-normal W
+ * can be less accurate (a 2×2 Jordan block's, by about sqrt(FLT_EPSILON)·sigma_max).
+ * Allocates one block per call, freed before it returns: n² + 2n floats plus the larger of the
+ * two routines' optimal workspaces as LAPACK's queries report them (at least 5n floats; about
+ * 70n with Debian's reference LAPACK 3.11). The outputs are computed in double from LAPACK's
+ * float results.
+ * Returns RNNBPTT_OK, RNNBPTT_EINVAL (W NULL, n < 1, n·n past INT_MAX, ldw < n, both outputs
+ * NULL), RNNBPTT_ENONFINITE (a NaN or Inf in W), RNNBPTT_ENOMEM or RNNBPTT_ECONVERGE (LAPACK's
+ * QR iteration did not converge); on every error both outputs are untouched.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_spectral(int n, const float *W, int ldw, double *radius,
+                                            double *sigma_max);
 
 #ifdef __cplusplus
 }

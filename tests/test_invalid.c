@@ -292,7 +292,8 @@ static void every_status_has_its_own_message(void **state)
 {
     (void)state;
     const rnnbptt_status all[] = {RNNBPTT_OK,  RNNBPTT_EINVAL,  RNNBPTT_ENOMEM, RNNBPTT_ENONFINITE,
-                                  RNNBPTT_EIO, RNNBPTT_EFORMAT, RNNBPTT_ETHREAD};
+                                  RNNBPTT_EIO, RNNBPTT_EFORMAT, RNNBPTT_ETHREAD,
+                                  RNNBPTT_ECONVERGE};
     const size_t n = sizeof all / sizeof all[0];
     assert_int_equal(RNNBPTT_OK, 0);
     for (size_t a = 0; a < n; a++) {
