@@ -4,8 +4,9 @@
  * Technique: every allocation and thread creation of the library goes through rb_malloc,
  * rb_calloc, rb_aligned_alloc, rb_thread_create, rb_mutex_init and rb_cond_init, which in this
  * build count them per application thread; rb_fault_arm(a, t) makes the a-th allocation and the
- * t-th thread point (a thread, mutex or condition variable created) from then on fail. Each public function that allocates is run once with nothing armed, to
- * count its n allocations (and thread creations); then for k = 0..n-1 it runs again, outputs
+ * t-th thread point (a thread, mutex or condition variable created) after it fail, that one
+ * only. Each public function that allocates is run once with nothing armed, to count its n
+ * allocations (and thread creations); then for k = 0..n-1 it runs again, outputs
  * reset to a sentinel byte pattern, with the k-th point failing.
  *
  * Checked for each injected failure:

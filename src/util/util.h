@@ -18,10 +18,9 @@
 
 /* ---- alloc.c: every allocation and thread of the library goes through these names. In a test
  * build (RB_TESTING) they count per application thread and can be made to fail (SQLite's fault
- * injection): rb_fault_arm(a, t) makes the a-th allocation and the t-th thread point (a thread,
- * mutex or condition variable created) from then on fail (0-based; -1: none) and restarts those
- * two counts. Release builds call the C
- * library and keep no such state. ---- */
+ * injection): rb_fault_arm(a, t) restarts both counts and makes the a-th allocation and the
+ * t-th thread point (a thread, mutex or condition variable created) after it fail, that one only
+ * (0-based; -1: none). Release builds call the C library and keep no such state. ---- */
 #include <pthread.h>
 #include <stdlib.h>
 #ifdef RB_TESTING
