@@ -294,6 +294,80 @@ RNNBPTT_API rnnbptt_status rnnbptt_softmax_xent_loss(int N, int C, const float *
                                                      const int *labels, float *loss,
                                                      float *dlogits);
 
+/* ---- optimizers ------------------------------------------------------------------------- */
+
+/* torch.optim's update rules (PyTorch 1.13) over one flat parameter buffer and its gradient,
+ * e.g. a layer's params and dparams (zero dparams yourself between steps: backward accumulates).
+ * For a PyTorch recipe, give the same hyperparameters: the updates below are torch's pseudocode,
+ * step t = 1, 2, ... counted per optimizer, every operation per element, g the gradient:
+ *
+ *   every kind first:  g ← g + wd·p                     (only if wd ≠ 0; not AdamW)
+ *   SGD            p ← p − lr·g
+ *   SGD_MOMENTUM   b ← g if t = 1, else μ·b + g          (dampening 0)
+ *                  p ← p − lr·b
+ *   SGD_NESTEROV   b as SGD_MOMENTUM;  p ← p − lr·(g + μ·b)
+ *   ADAGRAD        s ← s + g²                            (s starts at 0; lr_decay 0)
+ *                  p ← p − lr·g / (√s + eps)             (eps outside the root)
+ *   RMSPROP        v ← α·v + (1 − α)·g²                  (v starts at 0; not centered, no momentum)
+ *                  p ← p − lr·g / (√v + eps)
+ *   ADAM           m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²   (both start at 0)
+ *                  p ← p − (lr / (1 − β1^t))·m / (√v / √(1 − β2^t) + eps)
+ *   ADAMW          p ← p·(1 − lr·wd) first (decoupled decay: g gets no wd·p), then as ADAM
+ *
+ * Weight decay applies to every element (biases included). The moments are float32; each element
+ * is computed in float, rounded where torch rounds for float32 tensors; the scalar factors
+ * (1 − β, 1 − α, the bias corrections' lr/(1 − β1^t) and √(1 − β2^t), AdamW's 1 − lr·wd) are
+ * computed in double and cast to float once. Results match torch.optim on float32 tensors up to
+ * float rounding (torch's vector kernels may fuse multiply-adds; the library does not). */
+typedef enum {
+    RNNBPTT_SGD,
+    RNNBPTT_SGD_MOMENTUM,
+    RNNBPTT_SGD_NESTEROV,
+    RNNBPTT_ADAGRAD,
+    RNNBPTT_RMSPROP,
+    RNNBPTT_ADAM,
+    RNNBPTT_ADAMW
+} rnnbptt_optim_kind;
+
+/** An optimizer's hyperparameters, used as given (no rescaling). Each kind reads only its
+ *  fields: SGD lr, weight_decay; SGD_MOMENTUM, SGD_NESTEROV also momentum (μ); ADAGRAD lr, eps,
+ *  weight_decay; RMSPROP lr, alpha (α), eps, weight_decay; ADAM, ADAMW lr, beta1, beta2, eps,
+ *  weight_decay (wd). The others are ignored, whatever they hold. */
+typedef struct {
+    rnnbptt_optim_kind kind;
+    double lr, momentum, alpha, beta1, beta2, eps, weight_decay;
+} rnnbptt_optim_config;
+
+/** An opaque optimizer: its configuration, the parameter count n, its step count (64-bit) and
+ *  its moments (k·n floats: k = 0 for SGD, 1 for the momentum kinds, ADAGRAD and RMSPROP, 2 for
+ *  ADAM and ADAMW). Not thread-safe: one step at a time per optimizer. */
+typedef struct rnnbptt_optim rnnbptt_optim;
+
+/** torch.optim's constructor defaults for kind, with learning rate lr: weight_decay 0 (AdamW
+ *  1e-2); momentum 0.9 for SGD_MOMENTUM and SGD_NESTEROV (torch's default is 0, which would make
+ *  them plain SGD); ADAGRAD eps 1e-10; RMSPROP alpha 0.99, eps 1e-8; ADAM, ADAMW beta1 0.9,
+ *  beta2 0.999, eps 1e-8. Fields the kind does not read are 0. An unknown kind gives
+ *  {kind, lr} and zeros (rnnbptt_optim_create rejects it). Never fails. */
+RNNBPTT_API rnnbptt_optim_config rnnbptt_optim_defaults(rnnbptt_optim_kind kind, double lr);
+
+/** Create an optimizer for n parameters (step 0, moments zero). *o is WRITTEN on success only.
+ *  Allocates once: the optimizer and its k·n floats of moments (see rnnbptt_optim).
+ *  Returns RNNBPTT_OK, RNNBPTT_EINVAL (cfg or o NULL; unknown kind; n = 0 or the state's size
+ *  overflows size_t; among the fields the kind reads: lr, eps or weight_decay negative, NaN or
+ *  infinite; momentum, alpha, beta1 or beta2 outside [0, 1)) or RNNBPTT_ENOMEM. */
+RNNBPTT_API rnnbptt_status rnnbptt_optim_create(const rnnbptt_optim_config *cfg, size_t n,
+                                                rnnbptt_optim **o);
+
+/** One update (see above) of params [n] (read and WRITTEN) from grads [n] (read), n as created.
+ *  Non-finite guard: if any grads element is NaN or ±Inf it returns RNNBPTT_ENONFINITE and
+ *  changes nothing (params, moments and step count stay byte-identical), so a caller may skip the
+ *  batch. Never allocates. Returns RNNBPTT_OK, RNNBPTT_EINVAL (o, params or grads NULL) or
+ *  RNNBPTT_ENONFINITE. */
+RNNBPTT_API rnnbptt_status rnnbptt_optim_step(rnnbptt_optim *o, float *params, const float *grads);
+
+/** Free an optimizer. NULL is a no-op. */
+RNNBPTT_API void rnnbptt_optim_destroy(rnnbptt_optim *o);
+
 /* ---- gradient clipping and spectral diagnostics ----------------------------------------- */
 
 /**
