@@ -45,7 +45,7 @@ static void b1_panels_from_their_steps(void **state)
 static void team_at_b1(void **state)
 {
     (void)state;
-    const int avx512 = RB_HAVE_TILES && rb_gemm_avx512();
+    const int avx512 = rb_gemm_avx512();
     const size_t big = RB_BIG_L2;
     rnnbptt_team *tm = team_with(2, big), *small = team_with(2, big - 1), *one = team_with(1, big);
     assert_int_equal(rb_team_useful(tm, 1, RB_TEAM_B1_MIN), 0);
@@ -65,7 +65,7 @@ static void team_at_b1(void **state)
 static void team_at_b_over_1(void **state)
 {
     (void)state;
-    const int avx512 = RB_HAVE_TILES && rb_gemm_avx512();
+    const int avx512 = rb_gemm_avx512();
     const size_t small_l2 = RB_BIG_L2 / 2;
     rnnbptt_team *small = team_with(2, small_l2), *big = team_with(2, RB_BIG_L2);
     const int B = 4 * RB_SPLIT_ROWS_MAX; /* 2 threads: above the batch split's rows */
@@ -94,7 +94,7 @@ static void team_at_b_over_1(void **state)
 static void batch_split(void **state)
 {
     (void)state;
-    const int on = RB_HAVE_TILES && rb_gemm_avx512(); /* where the split exists at all */
+    const int on = rb_gemm_avx512(); /* where the split exists at all */
     const int n = 2;
     rnnbptt_team *tm = team_with(n, RB_BIG_L2), *small = team_with(n, RB_BIG_L2 - 1);
     const int rows_min = RB_SPLIT_ROWS_MIN * n, rows_max = RB_SPLIT_ROWS_MAX * n;

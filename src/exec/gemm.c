@@ -113,7 +113,7 @@ void rb_part_gemm(rnnbptt_team *team, int part, int M, int N, int R, rb_opa A, r
 
 /* rb_team_gemv's kernel: axpys of Bm's rows whose sums stay in registers, NV vectors of 16
  * columns at a time, so each element of Bm is one load and the sums never go through memory.
- * (The dot-product form, recur.c's small_gemv_n and small_gemv_t, spends a quarter of its time
+ * (The dot-product form, gemv.c's small_gemv_n and small_gemv_t, spends a quarter of its time
  * in horizontal sums or in loads and stores of its sums: on a team at H = 512, 2 threads, about
  * 4.3 µs per product against 3.0.) */
 typedef float rb_v16 __attribute__((vector_size(16 * sizeof(float))));

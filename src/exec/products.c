@@ -8,16 +8,6 @@
 #include "exec/blas.h"
 #include <string.h>
 
-#if RB_HAVE_TILES
-/* The forward's B = 1 product on a team without W_hᵀ's panel matrix (short calls, see
- * rb_b1_panels): y = W v by ranges of W's rows in place. */
-static void gemv_n_range(void *ctx, int n0, int n1)
-{
-    const rb_vec_job *j = ctx;
-    rb_gemv_n(n1 - n0, j->cols, j->W + (size_t)n0 * j->ld, j->x, j->beta, j->y + n0);
-}
-#endif
-
 /* out (M, N), rows ldo apart, = bias in every row. */
 static void fill_rows(int M, int N, const float *bias, float *out, size_t ldo)
 {
@@ -26,6 +16,14 @@ static void fill_rows(int M, int N, const float *bias, float *out, size_t ldo)
 }
 
 #if RB_HAVE_TILES
+/* The forward's B = 1 product on a team without W_hᵀ's panel matrix (short calls, see
+ * rb_b1_panels): y = W v by ranges of W's rows in place. */
+static void gemv_n_range(void *ctx, int n0, int n1)
+{
+    const rb_vec_job *j = ctx;
+    rb_gemv_n(n1 - n0, j->cols, j->W + (size_t)n0 * j->ld, j->x, j->beta, j->y + n0);
+}
+
 /* A step's product on the team's kernel: split over the team, or on thread ex.part alone (the
  * batch split: its rows, that part's scratch). */
 static void exec_gemm(rb_exec ex, int M, int N, int R, rb_opa A, rb_opb Bm, float beta,

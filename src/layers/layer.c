@@ -1,8 +1,6 @@
 /* layer.c — the public recurrent-layer entry points: validate everything, then dispatch by cell. */
 #include "layers/layers.h"
 
-#include <stdlib.h>
-
 size_t rnnbptt_param_count(const rnnbptt_layer *L)
 {
     rb_dims d;

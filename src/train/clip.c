@@ -1,8 +1,6 @@
 /* clip.c — gradient clipping: by global L2 norm (rnnbptt_clip_grad_norm) and by value
  * (rnnbptt_clip_grad_value). g is a flat float vector of n elements. */
 #include <math.h>
-#include <stdint.h>
-#include <string.h>
 
 #include "exec/exec.h"
 #include "train/train.h"
@@ -49,19 +47,6 @@ rnnbptt_status rnnbptt_clip_grad_norm(float *g, size_t n, double max_norm, doubl
     return RNNBPTT_OK;
 }
 
-/* 1 if any element is a NaN or an Inf (exponent bits all ones), read as integers so the OR
- * reduction vectorizes. */
-RB_CLONES static int any_nonfinite(const float *g, size_t n)
-{
-    uint32_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &g[i], sizeof u);
-        bad |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u);
-    }
-    return bad != 0;
-}
-
 /* g_i = min(max(g_i, −c), c), as selects. */
 RB_CLONES static void clamp(float *g, size_t n, float c)
 {
@@ -76,7 +61,7 @@ rnnbptt_status rnnbptt_clip_grad_value(float *g, size_t n, double clip)
 {
     RETURN_IF(g == NULL || n == 0, RNNBPTT_EINVAL);
     RETURN_IF(!isfinite(clip) || !(clip > 0.0), RNNBPTT_EINVAL);
-    RETURN_IF(any_nonfinite(g, n), RNNBPTT_ENONFINITE);
+    RETURN_IF(rb_any_nonfinite(g, n), RNNBPTT_ENONFINITE);
     clamp(g, n, (float)clip);
     return RNNBPTT_OK;
 }

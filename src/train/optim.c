@@ -115,15 +115,6 @@ void rnnbptt_optim_destroy(rnnbptt_optim *o) { rb_free(o); }
 /* torch's `if wd != 0: g = g + wd·p` for one element (a select: wd is the same for the loop). */
 static inline float decayed(float g, float p, float wd) { return wd != 0.0f ? g + wd * p : g; }
 
-/* 1 if some g[i] is NaN or ±Inf (an OR over all elements: no early exit, so it vectorizes). */
-RB_CLONES static int any_nonfinite(size_t n, const float *g)
-{
-    int bad = 0;
-    for (size_t i = 0; i < n; i++)
-        bad |= !(fabsf(g[i]) <= FLT_MAX);
-    return bad;
-}
-
 /* SGD: p −= lr·(g + wd·p). */
 RB_CLONES static void sgd_loop(size_t n, float *restrict p, const float *restrict g, float lr,
                                float wd)
@@ -186,7 +177,7 @@ rnnbptt_status rnnbptt_optim_step(rnnbptt_optim *o, float *params, const float *
 {
     RETURN_IF(!o || !params || !grads, RNNBPTT_EINVAL);
     size_t n = o->n;
-    RETURN_IF(any_nonfinite(n, grads), RNNBPTT_ENONFINITE);
+    RETURN_IF(rb_any_nonfinite(grads, n), RNNBPTT_ENONFINITE);
     const rnnbptt_optim_config *c = &o->cfg;
     float lr = (float)c->lr, wd = (float)c->weight_decay, eps = (float)c->eps;
     o->t++;

@@ -35,8 +35,7 @@ rnnbptt_status rnnbptt_spectral(int n, const float *W, int ldw, double *radius,
     RETURN_IF(W == NULL || !rb_dims_ok(n, n) || ldw < n, RNNBPTT_EINVAL);
     RETURN_IF(radius == NULL && sigma_max == NULL, RNNBPTT_EINVAL);
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++)
-            RETURN_IF(!isfinite(W[(size_t)i * ldw + j]), RNNBPTT_ENONFINITE);
+        RETURN_IF(rb_any_nonfinite(W + (size_t)i * ldw, (size_t)n), RNNBPTT_ENONFINITE);
 
     const size_t nn = (size_t)n * n, lwork = lapack_work(n);
     /* One block: the copy a (n²), wr and wi (the eigenvalues' real and imaginary parts; wr

@@ -6,4 +6,8 @@
 
 #include "layers/layers.h"
 
+/* ---- guard.c ---- */
+/* 1 if g[0..n-1] holds a NaN or an Inf. */
+int rb_any_nonfinite(const float *g, size_t n);
+
 #endif /* RNNBPTT_TRAIN_H */
