@@ -82,7 +82,7 @@ void rb_gru_forward(const rb_fwd_args *a)
 {
     const rb_dims *d = a->d;
     /* A[:, 0:3H] (TB × 3H) = X · W_xᵀ + b_x: all gates of all steps, one GEMM */
-    rb_project(d->team, d->TB, d->I, d->GH, a->x, a->p.Wx, a->p.bx, a->reserve, 4 * d->H);
+    rb_input_proj(d, &(rb_input){a->x, a->tokens, a->lengths}, &a->p, a->reserve, 4 * d->H);
     rb_time_loop(d, 0, fwd_step, a);
 }
 
@@ -170,5 +170,6 @@ void rb_gru_backward(const rb_bwd_args *a)
     rb_time_loop(d, 1, bwd_step, a);
     if (a->dh0)
         memcpy(a->dh0, dhn, BH * sizeof(float));
-    rb_weight_grads(d, a->x, a->h0, a->h, dX, dHg, a->p.Wx, &a->g, a->dx);
+    rb_input_grads(d, &(rb_input){a->x, a->tokens, a->lengths}, a->h0, a->h, dX, dHg, a->p.Wx,
+                   &a->g, a->dx);
 }

@@ -72,6 +72,19 @@ int rnnbptt_team_used(const rnnbptt_layer *L, int B)
            rb_team_useful(L->team, B, (size_t)d.GH * (size_t)d.H);
 }
 
+rnnbptt_status rb_layer_forward(const rnnbptt_layer *L, const float *params, int T, int B,
+                                const rb_input *in, const float *h0, const float *c0, float *h,
+                                float *hT, float *cT, float *reserve)
+{
+    rb_dims d;
+    RETURN_IF(!rb_dims_init(&d, L, T, B), RNNBPTT_EINVAL);
+    const int lstm = d.cell == RNNBPTT_LSTM;
+    rb_fwd_args a = {&d, {0}, in->lengths, in->x, h0, lstm ? c0 : NULL, h, hT, lstm ? cT : NULL,
+                     reserve, in->tokens};
+    rb_carve(&d, params, &a.p);
+    return run(&d, L->team, &a.p, &a.reserve, d.n_reserve, 0, &a);
+}
+
 rnnbptt_status rnnbptt_forward(const rnnbptt_layer *L, const float *params, int T, int B,
                                const int *lengths, const float *x, const float *h0, const float *c0,
                                float *h, float *hT, float *cT, float *reserve)
@@ -79,11 +92,26 @@ rnnbptt_status rnnbptt_forward(const rnnbptt_layer *L, const float *params, int 
     rb_dims d;
     RETURN_IF(!rb_dims_init(&d, L, T, B), RNNBPTT_EINVAL);
     RETURN_IF(!params || !x || !h || !rb_lengths_ok(lengths, T, B), RNNBPTT_EINVAL);
+    return rb_layer_forward(L, params, T, B, &(rb_input){x, NULL, lengths}, h0, c0, h, hT, cT,
+                            reserve);
+}
 
+rnnbptt_status rb_layer_backward(const rnnbptt_layer *L, const float *params, int T, int B,
+                                 const rb_input *in, const float *h0, const float *c0,
+                                 const float *h, const float *reserve, const float *dh,
+                                 const float *dhT, const float *dcT, float *dparams, float *dx,
+                                 float *dh0, float *dc0, float *work)
+{
+    rb_dims d;
+    RETURN_IF(!rb_dims_init(&d, L, T, B), RNNBPTT_EINVAL);
     const int lstm = d.cell == RNNBPTT_LSTM;
-    rb_fwd_args a = {&d, {0}, lengths, x, h0, lstm ? c0 : NULL, h, hT, lstm ? cT : NULL, reserve};
+    rb_bwd_args a = {&d,  {0},  {0},  in->lengths,       in->x, h0,  lstm ? c0 : NULL,
+                     h,   reserve,    dh,                dhT,   lstm ? dcT : NULL,
+                     in->tokens ? NULL : dx,             dh0,   lstm ? dc0 : NULL,
+                     work, in->tokens};
     rb_carve(&d, params, &a.p);
-    return run(&d, L->team, &a.p, &a.reserve, d.n_reserve, 0, &a);
+    rb_carve_grads(&d, dparams, &a.g);
+    return run(&d, L->team, &a.p, &a.work, d.n_work, a.dx ? 2 : 1, &a);
 }
 
 static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int T, int B,
@@ -96,15 +124,9 @@ static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int 
     RETURN_IF(!rb_dims_init(&d, L, T, B), RNNBPTT_EINVAL);
     RETURN_IF(!params || !x || !h || !dparams || !rb_lengths_ok(lengths, T, B), RNNBPTT_EINVAL);
     RETURN_IF(d.n_reserve && !reserve, RNNBPTT_EINVAL);
-
-    const int lstm = d.cell == RNNBPTT_LSTM;
-    rb_bwd_args a = {&d,   {0},     {0}, lengths,          x,  h0, lstm ? c0 : NULL, h, reserve,
-                     dh,   dhT,     lstm ? dcT : NULL,     dx, dh0, lstm ? dc0 : NULL, work};
-    rb_carve(&d, params, &a.p);
-    rb_carve_grads(&d, dparams, &a.g);
-    return run(&d, L->team, &a.p, &a.work, d.n_work, a.dx ? 2 : 1, &a);
+    return rb_layer_backward(L, params, T, B, &(rb_input){x, NULL, lengths}, h0, c0, h, reserve,
+                             dh, dhT, dcT, dparams, dx, dh0, dc0, work);
 }
-
 rnnbptt_status rnnbptt_backward(const rnnbptt_layer *L, const float *params, int T, int B,
                                 const int *lengths, const float *x, const float *h0,
                                 const float *c0, const float *h, const float *reserve,

@@ -85,14 +85,27 @@ typedef void (*rb_step_fn)(const void *ctx, int t, int b0, int b1, rb_exec ex);
  * meeting between the steps. */
 void rb_time_loop(const rb_dims *d, int reverse, rb_step_fn step, const void *ctx);
 
+/* The input side of a call: x (T,B,I), or tokens (T,B), ids in 0..I-1 read only at active steps
+ * (one-hot inputs), with the call's lengths. */
+typedef struct {
+    const float *x;
+    const int *tokens;
+    const int *lengths;
+} rb_input;
+
+/* out (TB, GH), rows ldo apart, = X · W_xᵀ + b_x: rb_project of x, or for tokens the gather of
+ * W_x's column tokens[t,b] plus b_x (b_x alone at inactive steps), never a GEMM on one-hot rows. */
+void rb_input_proj(const rb_dims *d, const rb_input *in, const rb_params *p, float *out, int ldo);
+
 /* After the time loop, with dG (T,B,G*H) the pre-activation gradients of all steps on the input
  * side and dGh those on the recurrent side (the same buffer except for GRU):
  *   dWx += dGᵀ X   dWh += dGh_{2..T}ᵀ H_{1..T-1} + dGh_1ᵀ h0   db += Σ dG   dbh += Σ dGh (if dbh)
  *   dx = dG Wx (if dx).  Each is one GEMM over all T*B rows: the BLAS's, or with d->team the
- *   team's kernel. */
-void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const float *h,
-                     const float *dG, const float *dGh, const float *Wx, const rb_grads *g,
-                     float *dx);
+ *   team's kernel. With tokens, dW_x's GEMM becomes the scatter-add dW_x[:, tokens[t,b]] += dG[t,b] over the active steps, in row
+ * order, and dx must be NULL. */
+void rb_input_grads(const rb_dims *d, const rb_input *in, const float *h0, const float *h,
+                    const float *dG, const float *dGh, const float *Wx, const rb_grads *g,
+                    float *dx);
 
 
 /* ---- activations: branch-free so the compiler vectorizes the fused gate passes ---- */
@@ -145,6 +158,7 @@ typedef struct {
     const int *lengths;
     const float *x, *h0, *c0;
     float *h, *hT, *cT, *reserve;
+    const int *tokens; /* (T,B) one-hot inputs instead of x, or NULL (rb_input) */
 } rb_fwd_args;
 
 typedef struct {
@@ -154,6 +168,7 @@ typedef struct {
     const int *lengths;
     const float *x, *h0, *c0, *h, *reserve, *dh, *dhT, *dcT;
     float *dx, *dh0, *dc0, *work;
+    const int *tokens; /* as in rb_fwd_args; dx is then NULL */
 } rb_bwd_args;
 
 void rb_rnn_forward(const rb_fwd_args *a);
@@ -196,5 +211,21 @@ static inline void rb_gather_dh(float *g, const float *dh_row, const float *dhT_
             g[j] += dhT_row[j];
 }
 
+/* ---- layer.c: the entry the model (src/train/) calls, past the public validation ---- */
+
+/* rnnbptt_forward and rnnbptt_backward_work with the input side `in` (x or tokens; tokens make dx
+ * NULL), the arguments already validated by the caller except the layer and sizes (EINVAL). A
+ * NULL reserve (forward) or work (backward) is allocated for the call (ENOMEM). */
+rnnbptt_status rb_layer_forward(const rnnbptt_layer *L, const float *params, int T, int B,
+                                const rb_input *in, const float *h0, const float *c0, float *h,
+                                float *hT, float *cT, float *reserve);
+rnnbptt_status rb_layer_backward(const rnnbptt_layer *L, const float *params, int T, int B,
+                                 const rb_input *in, const float *h0, const float *c0,
+                                 const float *h, const float *reserve, const float *dh,
+                                 const float *dhT, const float *dcT, float *dparams, float *dx,
+                                 float *dh0, float *dc0, float *work);
+
+/* Where the LSTM's cell states C (T,B,H) start in its reserve (floats): after the gates. */
+static inline size_t rb_lstm_cells_at(int T, int B, int H) { return (size_t)T * B * 4 * H; }
 
 #endif /* RNNBPTT_LAYERS_H */

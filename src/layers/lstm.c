@@ -94,7 +94,7 @@ void rb_lstm_forward(const rb_fwd_args *a)
 {
     const rb_dims *d = a->d;
     /* A (TB × 4H) = X · W_xᵀ + b: all gates of all steps, one GEMM */
-    rb_project(d->team, d->TB, d->I, d->GH, a->x, a->p.Wx, a->p.bx, a->reserve, d->GH);
+    rb_input_proj(d, &(rb_input){a->x, a->tokens, a->lengths}, &a->p, a->reserve, d->GH);
     rb_time_loop(d, 0, fwd_step, a);
 }
 
@@ -181,5 +181,6 @@ void rb_lstm_backward(const rb_bwd_args *a)
         memcpy(a->dh0, dhn, BH * sizeof(float));
     if (a->dc0)
         memcpy(a->dc0, dcn, BH * sizeof(float));
-    rb_weight_grads(d, a->x, a->h0, a->h, dA, dA, a->p.Wx, &a->g, a->dx);
+    rb_input_grads(d, &(rb_input){a->x, a->tokens, a->lengths}, a->h0, a->h, dA, dA, a->p.Wx,
+                   &a->g, a->dx);
 }

@@ -6,6 +6,8 @@
 
 #include "exec/blas.h"
 
+#include <string.h>
+
 void rb_carve(const rb_dims *d, const float *params, rb_params *p)
 {
     const size_t GH = (size_t)d->GH;
@@ -107,16 +109,18 @@ void rb_time_loop(const rb_dims *d, int reverse, rb_step_fn step, const void *ct
         step(ctx, reverse ? d->T - 1 - k : k, 0, d->B, ex);
 }
 
-void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const float *h,
-                     const float *dG, const float *dGh, const float *Wx, const rb_grads *g,
-                     float *dx)
+/* The weight gradients of rb_input_grads; X NULL leaves dW_x out. */
+static void weight_grads(const rb_dims *d, const float *X, const float *h0, const float *h,
+                         const float *dG, const float *dGh, const float *Wx, const rb_grads *g,
+                         float *dx)
 {
     const int B = d->B, I = d->I, H = d->H, GH = d->GH, TB = d->TB;
 #if RB_HAVE_TILES
     if (d->team) { /* the same products on the team; Δᵀ is A with sm = 1, sr = GH (packed) */
         const size_t sgh = (size_t)GH;
-        rb_team_gemm(d->team, GH, I, TB, (rb_opa){dG, 1, sgh}, rb_opb_rows(X, I), 1.0f,
-                     NULL, g->Wx, I);
+        if (X)
+            rb_team_gemm(d->team, GH, I, TB, (rb_opa){dG, 1, sgh}, rb_opb_rows(X, I), 1.0f,
+                         NULL, g->Wx, I);
         if (TB > B)
             rb_team_gemm(d->team, GH, H, TB - B, (rb_opa){dGh + (size_t)B * sgh, 1, sgh},
                          rb_opb_rows(h, H), 1.0f, NULL, g->Wh, H);
@@ -133,8 +137,9 @@ void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const fl
     }
 #endif
     /* dW_x += Δᵀ · X   (GH × TB) · (TB × I) */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, I, TB, 1.0f, dG, GH, X, I, 1.0f,
-                g->Wx, I);
+    if (X)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, I, TB, 1.0f, dG, GH, X, I, 1.0f,
+                    g->Wx, I);
     /* dW_h += Δ_{2..T}ᵀ · H_{1..T-1}   (GH × (T-1)B) · ((T-1)B × H) */
     if (TB > B)
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, TB - B, 1.0f,
@@ -151,4 +156,43 @@ void rb_weight_grads(const rb_dims *d, const float *X, const float *h0, const fl
     if (dx)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, I, GH, 1.0f, dG, GH, Wx, I, 0.0f,
                     dx, I);
+}
+
+void rb_input_proj(const rb_dims *d, const rb_input *in, const rb_params *p, float *out, int ldo)
+{
+    if (!in->tokens) {
+        rb_project(d->team, d->TB, d->I, d->GH, in->x, p->Wx, p->bx, out, ldo);
+        return;
+    }
+    const int B = d->B, GH = d->GH;
+    const size_t I = (size_t)d->I;
+    for (int r = 0; r < d->TB; r++) { /* row r = t·B + b: W_x's column tokens[r] + b_x */
+        float *row = out + (size_t)r * (size_t)ldo;
+        if (rb_active(in->lengths, r % B, r / B)) {
+            const float *col = p->Wx + in->tokens[r];
+            for (int j = 0; j < GH; j++)
+                row[j] = p->bx[j] + col[(size_t)j * I];
+        } else {
+            memcpy(row, p->bx, (size_t)GH * sizeof(float));
+        }
+    }
+}
+
+void rb_input_grads(const rb_dims *d, const rb_input *in, const float *h0, const float *h,
+                    const float *dG, const float *dGh, const float *Wx, const rb_grads *g,
+                    float *dx)
+{
+    if (in->tokens) { /* dW_x[:, token] += Δ row, the one-hot GEMM as a scatter-add */
+        const int B = d->B, GH = d->GH;
+        const size_t I = (size_t)d->I;
+        for (int r = 0; r < d->TB; r++) {
+            if (!rb_active(in->lengths, r % B, r / B))
+                continue;
+            const float *dr = dG + (size_t)r * (size_t)GH;
+            float *col = g->Wx + in->tokens[r];
+            for (int j = 0; j < GH; j++)
+                col[(size_t)j * I] += dr[j];
+        }
+    }
+    weight_grads(d, in->tokens ? NULL : in->x, h0, h, dG, dGh, Wx, g, dx);
 }

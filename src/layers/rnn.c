@@ -51,7 +51,7 @@ void rb_rnn_forward(const rb_fwd_args *a)
 {
     const rb_dims *d = a->d;
     /* h (TB × H) = X · W_xhᵀ + b_h: the pre-activations of every step, one GEMM */
-    rb_project(d->team, d->TB, d->I, d->H, a->x, a->p.Wx, a->p.bx, a->h, d->H);
+    rb_input_proj(d, &(rb_input){a->x, a->tokens, a->lengths}, &a->p, a->h, d->H);
     rb_time_loop(d, 0, fwd_step, a);
 }
 
@@ -105,5 +105,6 @@ void rb_rnn_backward(const rb_bwd_args *a)
 {
     const rb_dims *d = a->d;
     rb_time_loop(d, 1, bwd_step, a);
-    rb_weight_grads(d, a->x, a->h0, a->h, a->work, a->work, a->p.Wx, &a->g, a->dx);
+    rb_input_grads(d, &(rb_input){a->x, a->tokens, a->lengths}, a->h0, a->h, a->work, a->work,
+                   a->p.Wx, &a->g, a->dx);
 }
