@@ -419,6 +419,187 @@ RNNBPTT_API rnnbptt_status rnnbptt_clip_grad_value(float *g, size_t n, double cl
 RNNBPTT_API rnnbptt_status rnnbptt_spectral(int n, const float *W, int ldw, double *radius,
                                             double *sigma_max);
 
+/* ---- models: stacked, bidirectional, token inputs, training step, truncated BPTT ----------- */
+
+/* A model is L layers of one cell, each with one or (bidirectional) two directions, a dense head
+ * and a loss, over the layers above; no second implementation of a cell. Layouts: every tensor
+ * is row-major, time-major: x (T,B,I), h and layer outputs (T,B,·), logits (T,B,O).
+ *
+ * Parameters: ONE flat buffer of rnnbptt_model_param_count floats, owned by the model, and one
+ * gradient buffer of the same layout: for layer l = 0..L-1, direction d = 0 (forward), then 1
+ * (reverse, bidirectional only): that layer's flat parameters as rnnbptt_param_count lays them
+ * out (W_x, W_h, b_x[, b_h]) with input I for l = 0 and H·D above (D = 1 + bidirectional); then
+ * the head W_y (O, H·D) and b_y (O). rnnbptt_model_tensor gives each tensor's offset and shape.
+ * After create both buffers are zero; every call reads the parameters afresh, so writing through
+ * rnnbptt_model_params (initialization, an optimizer step) is how a model is changed.
+ *
+ * Each layer's output at step t is h_t (H), or [forward h_t, reverse h_t] (2H) when
+ * bidirectional, as PyTorch's; layer l+1 reads the whole of it. The reverse direction runs each
+ * sequence from its own last step, lengths[b] − 1, back to step 0, as PyTorch's packed sequences
+ * do. Outputs past a sequence's length are zero and add no loss.
+ *
+ * Loss terms exist only at a sequence's valid steps (t < lengths[b]), and with SOFTMAX_XENT only
+ * where the label is >= 0. The loss is a SUM over those terms, as the kernel losses are:
+ *   MSE           ½ Σ (y − target)² over the O outputs of every term
+ *   SOFTMAX_XENT  Σ −log softmax(logits)[label]
+ * LOSS_EVERY_STEP has a term at every valid step; LOSS_LAST_STEP one per sequence, the head's
+ * output at step lengths[b] − 1 of the top layer (bidirectional: [forward h, reverse h] there,
+ * the reverse direction's first step). The head and the loss run as one GEMM over all T·B rows
+ * (every step) or over the B last-step rows (last step), never per step. */
+
+typedef enum { RNNBPTT_LOSS_MSE, RNNBPTT_LOSS_SOFTMAX_XENT } rnnbptt_loss_kind;
+typedef enum { RNNBPTT_LOSS_EVERY_STEP, RNNBPTT_LOSS_LAST_STEP } rnnbptt_loss_at;
+
+typedef struct {
+    rnnbptt_cell cell;        /* the same cell in every layer */
+    int input_size;           /* I: features per step, or the vocabulary size for token inputs */
+    int hidden_size;          /* H */
+    int num_layers;           /* L >= 1 */
+    int bidirectional;        /* 0 or 1: a reverse direction per layer; each layer's output at
+                                 step t is [forward h_t, reverse h_t] (2H), as PyTorch's */
+    int output_size;          /* O: the dense head's outputs (classes for softmax-xent) */
+    rnnbptt_loss_kind loss;
+    rnnbptt_loss_at loss_at;  /* every step, or only at each sequence's last step */
+    int threads;              /* 0 or 1: the calling thread (and the BLAS's threads);
+                                 n >= 2: the model creates and owns an rnnbptt_team of n */
+} rnnbptt_model_config;
+
+/* One call's data. Exactly one of x and tokens is given, on any model. Nothing past a sequence's
+ * length is read except x, whose rows there must be finite (as for the kernels). */
+typedef struct {
+    int T, B;                 /* >= 1 each */
+    const int *lengths;       /* [B] in 1..T, or NULL = all T (packed-sequence semantics) */
+    const float *x;           /* (T,B,I), or NULL when tokens are given */
+    const int *tokens;        /* (T,B) ids in 0..I-1: one-hot inputs, applied as a gather of W_x
+                                 columns (never a GEMM on one-hot vectors), or NULL */
+    const float *targets;     /* MSE: (T,B,O) every step, (B,O) last step */
+    const int *labels;        /* SOFTMAX_XENT: (T,B) or (B) in 0..O-1, -1 = no loss there */
+} rnnbptt_batch;
+
+typedef struct rnnbptt_model rnnbptt_model; /* opaque */
+typedef struct rnnbptt_state rnnbptt_state; /* opaque: carried h (and c) of every layer */
+
+/**
+ * Creates a model for cfg (copied; `threads` >= 2 starts an rnnbptt_team of that many threads,
+ * owned and destroyed by the model) with parameters and gradients zero. Allocates the model and
+ * its two flat buffers; each call below grows one scratch block the model keeps (one block, kept
+ * for the next call: a call never allocates again at the same or a smaller T·B).
+ * Returns RNNBPTT_OK, RNNBPTT_EINVAL (cfg or m NULL, a size < 1, an unknown cell, loss or
+ * loss_at, bidirectional not 0 or 1, threads < 0, a parameter count past SIZE_MAX),
+ * RNNBPTT_ENOMEM or RNNBPTT_ETHREAD; *m is written only on success.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_model_create(const rnnbptt_model_config *cfg,
+                                                rnnbptt_model **m);
+/** Frees the model, its buffers and its team (NULL: nothing). Destroy its states and TBPTT
+ *  objects first. */
+RNNBPTT_API void rnnbptt_model_destroy(rnnbptt_model *m);
+/** The number of floats in the parameter (and gradient) buffer; 0 for NULL. */
+RNNBPTT_API size_t rnnbptt_model_param_count(const rnnbptt_model *m);
+/** The flat parameter buffer, [param_count] floats in the layout above, owned by the model and
+ *  valid until it is destroyed; NULL for NULL. */
+RNNBPTT_API float *rnnbptt_model_params(rnnbptt_model *m);
+/** The flat gradient buffer, the same layout; train steps ACCUMULATE into it. NULL for NULL. */
+RNNBPTT_API float *rnnbptt_model_grads(rnnbptt_model *m);
+/** Sets every gradient to zero (NULL: nothing). */
+RNNBPTT_API void rnnbptt_model_zero_grad(rnnbptt_model *m);
+
+/**
+ * Where tensor `which` of layer `layer`, direction `dir` sits in the flat buffers, and its shape:
+ * for 0 <= layer < L, dir 0 or (bidirectional) 1, which 0 W_x (G·H, I or H·D), 1 W_h (G·H, H),
+ * 2 b_x (G·H, 1), 3 b_h (G·H, 1; GRU only); for the head, layer −1 and dir 0: which 0 W_y (O, H·D),
+ * 1 b_y (O, 1). G is 1, 4 (gates i,f,g,o) or 3 (r,z,n). *offset (floats), *rows, *cols WRITTEN;
+ * any of the three may be NULL.
+ * Returns RNNBPTT_OK or RNNBPTT_EINVAL (m NULL, no such tensor; nothing written).
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_model_tensor(const rnnbptt_model *m, int layer, int dir,
+                                                int which, size_t *offset, int *rows, int *cols);
+
+/**
+ * One training step over `batch`: forward through every layer and direction, the head and the
+ * loss, then BPTT back to the inputs. Gradients ACCUMULATED into rnnbptt_model_grads (zero them
+ * yourself between updates); *loss WRITTEN as the sum of the loss terms (double), or loss NULL.
+ * state: NULL starts every row from zeros and keeps nothing; a state (unidirectional models only)
+ * is read as the initial h (and c) of every layer and, after the step, each row's state after
+ * its own last step is written back into it (detached: no gradient flows into earlier calls).
+ * Returns RNNBPTT_OK; RNNBPTT_EINVAL (m or batch NULL, T or B < 1, lengths outside 1..T, not
+ * exactly one of x and tokens, a token outside 0..I-1 or a label outside −1..O−1 at a valid step,
+ * targets (MSE) or labels (SOFTMAX_XENT) NULL, a state of another model or another B); ENOMEM.
+ * On every error nothing is written: parameters, gradients, state and *loss are as they were.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_model_train_step(rnnbptt_model *m, const rnnbptt_batch *batch,
+                                                    rnnbptt_state *state, double *loss);
+
+/**
+ * Inference (targets and labels ignored): outputs WRITTEN, the head's values (logits for
+ * SOFTMAX_XENT; rnnbptt_softmax gives probabilities): (T,B,O) with zero rows past each length for
+ * LOSS_EVERY_STEP, (B,O) for LOSS_LAST_STEP. The state as for train_step (a sampling loop calls
+ * predict with T = 1 and a state). Keeps no reserve and touches no gradient.
+ * Returns RNNBPTT_OK, RNNBPTT_EINVAL (as train_step, and outputs NULL) or RNNBPTT_ENOMEM; on
+ * every error nothing is written.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_model_predict(rnnbptt_model *m, const rnnbptt_batch *batch,
+                                                 rnnbptt_state *state, float *outputs);
+
+/**
+ * A state for model m and batch size B: h (and c for LSTM) of every layer, (B,H) each, zero.
+ * It serves only m, and batches of exactly B rows. Destroy states before their model.
+ * Returns RNNBPTT_OK, RNNBPTT_EINVAL (m or s NULL, B < 1, a bidirectional model: the reverse
+ * direction has no meaningful carry) or RNNBPTT_ENOMEM.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_state_create(const rnnbptt_model *m, int B, rnnbptt_state **s);
+/** Zeros row `row` of every layer's h and c (a new sequence starts in that row), or every row
+ *  for row −1. Returns RNNBPTT_OK or RNNBPTT_EINVAL (s NULL, row outside −1..B−1). */
+RNNBPTT_API rnnbptt_status rnnbptt_state_reset(rnnbptt_state *s, int row);
+/** Frees s (NULL: nothing). */
+RNNBPTT_API void rnnbptt_state_destroy(rnnbptt_state *s);
+
+/**
+ * Row-wise softmax: probs (N,C) WRITTEN from logits (N,C) (max-subtracted, exponentials in
+ * double); probs may equal logits. Returns RNNBPTT_OK or RNNBPTT_EINVAL (NULL, size < 1,
+ * overflow).
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_softmax(int N, int C, const float *logits, float *probs);
+
+/* Truncated BPTT(k1, k2) (Williams & Peng 1990) over a stream of consecutive batches of k1 steps
+ * (B rows, each row its own stream), k2 >= k1 >= 1, for a unidirectional LOSS_EVERY_STEP model.
+ * Definition: the object keeps, per row, the state s at the start of its window and up to
+ * k2 − k1 older input steps. Each call runs the k1 new steps from s through those older steps
+ * and the new ones (a window of up to k2 steps, recomputed with the current parameters),
+ * backpropagates the sum of the k1 new steps' losses through the whole window and accumulates
+ * the gradient; the next window's s is the state at the right step of that recomputation. At the
+ * stream's start, and after a row's reset, a row has fewer older steps: its window is shorter.
+ * k1 = k2 is the state carry of train_step; k2 >= the stream's length is full BPTT of it. */
+typedef struct rnnbptt_tbptt rnnbptt_tbptt; /* opaque */
+
+/**
+ * Allocates the object for model m and B rows: its state, and room for k2 − k1 older steps of
+ * B rows of x (I floats) or tokens. The model must outlive it.
+ * Returns RNNBPTT_OK, RNNBPTT_EINVAL (m or t NULL, B < 1, k1 < 1, k2 < k1, a bidirectional or
+ * LOSS_LAST_STEP model, sizes that overflow) or RNNBPTT_ENOMEM.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_tbptt_create(rnnbptt_model *m, int B, int k1, int k2,
+                                                rnnbptt_tbptt **t);
+/**
+ * One call of the definition: batch->T must be k1, batch->B the object's B, lengths NULL; x or
+ * tokens (the same kind as the older steps kept: switching kinds needs a reset of every row),
+ * and targets or labels for the k1 steps, as for train_step. Gradients ACCUMULATED into the
+ * model's; *loss WRITTEN as the sum of the k1 steps' loss terms, or loss NULL.
+ * Returns RNNBPTT_OK, RNNBPTT_EINVAL (as train_step, and the conditions above) or ENOMEM; on
+ * every error nothing is written.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_tbptt_step(rnnbptt_tbptt *t, const rnnbptt_batch *batch,
+                                              double *loss);
+/** At a call boundary: zeros row `row`'s state and drops its older steps (its stream starts
+ *  anew), or every row's for row −1. Returns RNNBPTT_OK or RNNBPTT_EINVAL (t NULL, row outside
+ *  −1..B−1). */
+RNNBPTT_API rnnbptt_status rnnbptt_tbptt_reset(rnnbptt_tbptt *t, int row);
+/** Frees t (NULL: nothing). */
+RNNBPTT_API void rnnbptt_tbptt_destroy(rnnbptt_tbptt *t);
+
+/* Threads: one call at a time per model, per state and per TBPTT object (a TBPTT step uses its
+ * model); different models in different threads never interfere. A model with threads >= 2 runs
+ * its layers on its own team as rnnbptt_team describes. */
+
 #ifdef __cplusplus
 }
 #endif
