@@ -211,6 +211,14 @@ static inline void rb_gather_dh(float *g, const float *dh_row, const float *dhT_
             g[j] += dhT_row[j];
 }
 
+/* ---- loss.c: one row of each loss, in double (the kernel losses and the model's head) ---- */
+
+/* ½ Σ_k (y_k − target_k)² over D columns; dy = y − target, or dy NULL. */
+double rb_mse_row(int D, const float *y, const float *target, float *dy);
+/* −log softmax(z)[label] over C columns (max-subtracted, in double); dz = softmax − onehot, or
+ * dz NULL. label < 0: 0, and dz zero. */
+double rb_xent_row(int C, const float *z, int label, float *dz);
+
 /* ---- layer.c: the entry the model (src/train/) calls, past the public validation ---- */
 
 /* rnnbptt_forward and rnnbptt_backward_work with the input side `in` (x or tokens; tokens make dx

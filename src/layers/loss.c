@@ -4,19 +4,43 @@
 
 #include <math.h>
 
-rnnbptt_status rnnbptt_mse_loss(int N, int D, const float *y, const float *target, float *loss,
-                                float *dy)
+double rb_mse_row(int D, const float *y, const float *target, float *dy)
 {
-    RETURN_IF(!rb_dims_ok(N, D) || !y || !target || !loss, RNNBPTT_EINVAL);
-    const size_t n = (size_t)N * D;
     double s = 0.0;
-    for (size_t k = 0; k < n; k++) {
+    for (int k = 0; k < D; k++) {
         const float e = y[k] - target[k];
         s += (double)e * e;
         if (dy)
             dy[k] = e;
     }
-    *loss = (float)(0.5 * s);
+    return 0.5 * s;
+}
+
+double rb_xent_row(int C, const float *z, int label, float *dz)
+{
+    if (label < 0) { /* ignored row: no loss, no gradient */
+        for (int c = 0; dz && c < C; c++)
+            dz[c] = 0.0f;
+        return 0.0;
+    }
+    double m = z[0], sum = 0.0;
+    for (int c = 1; c < C; c++)
+        m = z[c] > m ? z[c] : m;
+    for (int c = 0; c < C; c++)
+        sum += exp((double)z[c] - m);
+    for (int c = 0; dz && c < C; c++)
+        dz[c] = (float)(exp((double)z[c] - m) / sum) - (c == label ? 1.0f : 0.0f);
+    return log(sum) + m - z[label];
+}
+
+rnnbptt_status rnnbptt_mse_loss(int N, int D, const float *y, const float *target, float *loss,
+                                float *dy)
+{
+    RETURN_IF(!rb_dims_ok(N, D) || !y || !target || !loss, RNNBPTT_EINVAL);
+    double s = 0.0;
+    for (int n = 0; n < N; n++)
+        s += rb_mse_row(D, y + (size_t)n * D, target + (size_t)n * D, dy ? dy + (size_t)n * D : NULL);
+    *loss = (float)s;
     return RNNBPTT_OK;
 }
 
@@ -27,23 +51,9 @@ rnnbptt_status rnnbptt_softmax_xent_loss(int N, int C, const float *logits, cons
     for (int n = 0; n < N; n++)
         RETURN_IF(labels[n] >= C, RNNBPTT_EINVAL);
     double s = 0.0;
-    for (int n = 0; n < N; n++) {
-        const float *z = logits + (size_t)n * C;
-        float *dz = dlogits ? dlogits + (size_t)n * C : NULL;
-        if (labels[n] < 0) { /* ignored row: no loss, no gradient */
-            for (int c = 0; dz && c < C; c++)
-                dz[c] = 0.0f;
-            continue;
-        }
-        double m = z[0], sum = 0.0;
-        for (int c = 1; c < C; c++)
-            m = z[c] > m ? z[c] : m;
-        for (int c = 0; c < C; c++)
-            sum += exp((double)z[c] - m);
-        s += log(sum) + m - z[labels[n]];
-        for (int c = 0; dz && c < C; c++)
-            dz[c] = (float)(exp((double)z[c] - m) / sum) - (c == labels[n] ? 1.0f : 0.0f);
-    }
+    for (int n = 0; n < N; n++)
+        s += rb_xent_row(C, logits + (size_t)n * C, labels[n],
+                         dlogits ? dlogits + (size_t)n * C : NULL);
     *loss = (float)s;
     return RNNBPTT_OK;
 }

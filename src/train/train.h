@@ -10,4 +10,60 @@
 /* 1 if g[0..n-1] holds a NaN or an Inf. */
 int rb_any_nonfinite(const float *g, size_t n);
 
+/* ---- model.c: the model object ---- */
+
+struct rnnbptt_model {
+    rnnbptt_model_config cfg;
+    int D;              /* directions: 1 + bidirectional */
+    int DH;             /* D·H, a layer's output width */
+    rnnbptt_team *team; /* owned, or NULL */
+    rnnbptt_layer *layer; /* [L·D], layer l direction d at l·D + d */
+    size_t *off;        /* [L·D] the offset of its parameters in the flat buffers */
+    size_t head, n;     /* the head's offset; all floats */
+    float *params, *grads;
+    void *arena;        /* the call scratch (net.c), grown as needed, kept */
+    size_t arena_bytes;
+};
+
+/* The input width of layer l. */
+static inline int rb_layer_in(const rnnbptt_model *m, int l)
+{
+    return l ? m->DH : m->cfg.input_size;
+}
+
+/* ---- net.c: one call through the stack, head and loss ---- */
+
+/* A call of the stack, validated by its caller: batch's sizes, lengths (NULL = all T), x or
+ * tokens, the loss's targets or labels; from [B] the first step with a loss term per row (NULL:
+ * 0; TBPTT's older steps have none); h0, c0 (L,B,H) the initial states (NULL: zeros); hT, cT
+ * (L,B,H) WRITTEN with each row's states after its last step (NULL: not wanted). */
+typedef struct {
+    int T, B;
+    const int *lengths;
+    const float *x;
+    const int *tokens;
+    const float *targets;
+    const int *labels;
+    const int *from;
+    const float *h0, *c0;
+    float *hT, *cT;
+} rb_net_call;
+
+/* Training (outputs NULL): forward, loss, backward; gradients accumulated, *loss written (or
+ * NULL). Inference (outputs set): the head's values into outputs. Allocates (grows m->arena)
+ * before it writes anything: RNNBPTT_OK or RNNBPTT_ENOMEM. */
+rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, float *outputs);
+
+/* After a training rb_net_run of m: the states of every layer at step steps[b] of row b, (L,B,H)
+ * h and c (LSTM; else c untouched) WRITTEN for the rows with steps[b] >= 0 (others untouched). */
+void rb_net_states_at(const rnnbptt_model *m, int T, int B, const int *steps, float *h,
+                      float *c);
+
+/* ---- state.c ---- */
+
+/* Zeros row `row` (−1: every row) of each of L consecutive (B,H) blocks at s. */
+void rb_zero_rows(float *s, int L, int B, int H, int row);
+/* 1 if batch is a valid call of m, with the x/tokens, targets/labels (train: 1) checks. */
+int rb_batch_ok(const rnnbptt_model *m, const rnnbptt_batch *batch, int train);
+
 #endif /* RNNBPTT_TRAIN_H */

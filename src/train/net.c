@@ -1,0 +1,333 @@
+/* net.c — one call through a model: every layer and direction on the kernels (rb_layer_forward and
+ * rb_layer_backward), the dense head and the loss as one GEMM over all rows, then BPTT back down.
+ * Legend: T steps, B batch, L layers, D directions, H hidden, O outputs, DH = D·H, Il the input
+ * width of layer l (I, then DH). Every buffer is time-major, (T,B,width), in the model's arena.
+ * The reverse direction runs on time-reversed copies: row b's step t is the sequence's step
+ * lengths[b] − 1 − t, so the kernel's packed-sequence semantics run it from the last step. */
+#include "train/train.h"
+
+#include "exec/blas.h"
+
+#include <string.h>
+
+/* Where a layer's pieces sit in its block of the arena (floats from the block's start). */
+typedef struct {
+    size_t h[2], res[2]; /* h (T,B,H) and the reserve of each direction */
+    size_t rin;          /* the reversed input (T,B,Il), or reversed tokens (T,B) for l = 0 */
+    size_t Y;            /* the output [h_fwd, h_rev] (T,B,2H) (D = 2) */
+    size_t size;
+} layer_plan;
+
+/* The arena of a call (floats from its start): layer 0's block, then blocks of layers 1..L-1,
+ * then the call's shared pieces. */
+typedef struct {
+    layer_plan lay[2];             /* layer 0, every layer above */
+    size_t res;                    /* inference: one reserve for every layer */
+    size_t Z, dZ, ylast, dylast;   /* the head: logits (N,O) and gradient; last-step rows */
+    size_t dY[2], dh[2], dxr, work; /* backward: ping-pong dL/dY, dh per direction, reversed dx */
+    size_t hT, cT;                 /* (L,B,H) each: the states after each row's last step */
+    size_t floats;
+} plan;
+
+/* Appends a piece of k·a·b floats at *acc (64-byte aligned); 0 on overflow. */
+static int piece(size_t *at, size_t *acc, size_t k, size_t a, size_t b)
+{
+    *at = *acc;
+    if (!rb_add_prod(acc, k, a, b))
+        return 0;
+    *acc = (*acc + 15) & ~(size_t)15;
+    return 1;
+}
+
+/* Plans layer l's block; 0 on overflow. */
+static int plan_layer(const rnnbptt_model *m, int l, int T, int B, int train, layer_plan *p)
+{
+    const size_t TB = (size_t)T * (size_t)B, H = (size_t)m->cfg.hidden_size;
+    size_t acc = 0;
+    int ok = 1;
+    for (int d = 0; d < m->D; d++) {
+        rb_dims dm;
+        ok = ok && rb_dims_init(&dm, &m->layer[l * m->D + d], T, B) &&
+             piece(&p->h[d], &acc, 1, TB, H) &&
+             piece(&p->res[d], &acc, 1, train ? dm.n_reserve : 0, 1);
+    }
+    const size_t Il = (size_t)rb_layer_in(m, l), two = m->D == 2;
+    ok = ok && piece(&p->rin, &acc, two, TB, Il) && piece(&p->Y, &acc, two, TB, (size_t)m->DH);
+    p->size = acc;
+    return ok;
+}
+
+/* Plans the whole arena of a call; 0 when a size overflows. */
+static int plan_call(const rnnbptt_model *m, int T, int B, int state_out, int train, plan *p)
+{
+    const int L = m->cfg.num_layers, last = m->cfg.loss_at == RNNBPTT_LOSS_LAST_STEP;
+    const size_t TB = (size_t)T * (size_t)B, H = (size_t)m->cfg.hidden_size;
+    const size_t O = (size_t)m->cfg.output_size, DH = (size_t)m->DH, N = last ? (size_t)B : TB;
+    size_t acc = 0, res = 0, work = 0, base;
+    if (!plan_layer(m, 0, T, B, train, &p->lay[0]) || !plan_layer(m, L > 1, T, B, train, &p->lay[1]))
+        return 0;
+    for (int k = 0; k < 2 * m->D; k++) { /* the largest reserve and work of any layer */
+        rb_dims dm;
+        if (!rb_dims_init(&dm, &m->layer[(k / m->D ? L - 1 : 0) * m->D + k % m->D], T, B))
+            return 0;
+        res = dm.n_reserve > res ? dm.n_reserve : res;
+        work = dm.n_work > work ? dm.n_work : work;
+    }
+    const size_t two = m->D == 2, Imax = (size_t)(L > 1 && m->DH > m->cfg.input_size
+                                                      ? m->DH : m->cfg.input_size);
+    return piece(&base, &acc, 1, p->lay[0].size, 1) && /* layer 0's block sits first */
+           (L < 2 || rb_add_prod(&acc, (size_t)(L - 1), p->lay[1].size, 1)) &&
+           piece(&p->res, &acc, !train, res, 1) && piece(&p->Z, &acc, 1, N, O) &&
+           piece(&p->dZ, &acc, train, N, O) && piece(&p->ylast, &acc, last, (size_t)B, DH) &&
+           piece(&p->dylast, &acc, last && train, (size_t)B, DH) &&
+           piece(&p->dY[0], &acc, train, TB, DH) && piece(&p->dY[1], &acc, train, TB, DH) &&
+           piece(&p->dh[0], &acc, train && two, TB, H) &&
+           piece(&p->dh[1], &acc, train && two, TB, H) &&
+           piece(&p->dxr, &acc, train && two, TB, Imax) && piece(&p->work, &acc, train, work, 1) &&
+           piece(&p->hT, &acc, state_out, (size_t)L * (size_t)B, H) &&
+           piece(&p->cT, &acc, state_out, (size_t)L * (size_t)B, H) && (p->floats = acc, 1);
+}
+
+/* A call in progress: the model, the call, its plan and arena. */
+typedef struct {
+    rnnbptt_model *m;
+    const rb_net_call *c;
+    plan p;
+    float *a;
+} net;
+
+static float *lay(const net *n, int l, size_t off)
+{
+    const plan *p = &n->p;
+    return n->a + (l ? p->lay[0].size + (size_t)(l - 1) * p->lay[1].size : 0) + off;
+}
+static const layer_plan *lp(const net *n, int l) { return &n->p.lay[l > 0]; }
+static float *hof(const net *n, int l, int d) { return lay(n, l, lp(n, l)->h[d]); }
+/* Layer l's output (T,B,DH): h itself for one direction. */
+static float *yof(const net *n, int l) { return n->m->D == 2 ? lay(n, l, lp(n, l)->Y) : hof(n, l, 0); }
+static const float *params_of(const net *n, int l, int d) { return n->m->params + n->m->off[l * n->m->D + d]; }
+static const float *state_row(const float *s, const net *n, int l)
+{
+    return s ? s + (size_t)l * (size_t)n->c->B * (size_t)n->m->cfg.hidden_size : NULL;
+}
+
+/* dst rows (ldd apart) from src rows (lds apart), W floats each: dst[t,b] = src[s,b] with
+ * s = t, or s = lengths[b] − 1 − t when reverse, for t < lengths[b]; (add) dst += src instead;
+ * zeros past the length (left alone when add). */
+static void gather(float *dst, size_t ldd, const float *src, size_t lds, size_t W, int T, int B,
+                   const int *lengths, int reverse, int add)
+{
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++) {
+            const int len = lengths ? lengths[b] : T, s = reverse ? len - 1 - t : t;
+            float *o = dst + ((size_t)t * (size_t)B + (size_t)b) * ldd;
+            const float *i = src + ((size_t)s * (size_t)B + (size_t)b) * lds;
+            if (t >= len) {
+                if (!add)
+                    memset(o, 0, W * sizeof(float));
+            } else if (add) {
+                for (size_t j = 0; j < W; j++)
+                    o[j] += i[j];
+            } else {
+                memcpy(o, i, W * sizeof(float));
+            }
+        }
+}
+
+/* Layer l's input: x or tokens for l = 0 (reversed copies for d = 1), else layer l−1's output. */
+static rb_input input_of(const net *n, int l, int d)
+{
+    const rb_net_call *c = n->c;
+    const float *rin = lay(n, l, lp(n, l)->rin);
+    if (l)
+        return (rb_input){d ? rin : yof(n, l - 1), NULL, c->lengths};
+    if (!d)
+        return (rb_input){c->x, c->tokens, c->lengths};
+    return c->tokens ? (rb_input){NULL, (const int *)rin, c->lengths}
+                     : (rb_input){rin, NULL, c->lengths};
+}
+
+static void forward_layer(net *n, int l, int train)
+{
+    const rb_net_call *c = n->c;
+    const int T = c->T, B = c->B, H = n->m->cfg.hidden_size, D = n->m->D;
+    const size_t Il = (size_t)rb_layer_in(n->m, l), BH = (size_t)B * (size_t)H;
+    float *res = train ? NULL : n->a + n->p.res;
+    float *hT = c->hT ? n->a + n->p.hT + (size_t)l * BH : NULL;
+    float *cT = c->hT ? n->a + n->p.cT + (size_t)l * BH : NULL;
+    rb_input in = input_of(n, l, 0);
+    rb_layer_forward(&n->m->layer[l * D], params_of(n, l, 0), T, B, &in, state_row(c->h0, n, l),
+                     state_row(c->c0, n, l), hof(n, l, 0), hT, cT,
+                     train ? lay(n, l, lp(n, l)->res[0]) : res);
+    if (D == 1)
+        return;
+    float *rin = lay(n, l, lp(n, l)->rin);
+    if (l == 0 && c->tokens) { /* the token ids, time-reversed per row (never read past len) */
+        int *rt = (int *)rin;
+        for (int t = 0; t < T; t++)
+            for (int b = 0; b < B; b++) {
+                const int len = c->lengths ? c->lengths[b] : T;
+                rt[(size_t)t * B + b] = t < len ? c->tokens[(size_t)(len - 1 - t) * B + b] : 0;
+            }
+    } else {
+        gather(rin, Il, l ? yof(n, l - 1) : c->x, Il, Il, T, B, c->lengths, 1, 0);
+    }
+    in = input_of(n, l, 1);
+    rb_layer_forward(&n->m->layer[l * D + 1], params_of(n, l, 1), T, B, &in, NULL, NULL,
+                     hof(n, l, 1), NULL, NULL, train ? lay(n, l, lp(n, l)->res[1]) : res);
+    float *Y = yof(n, l);
+    gather(Y, (size_t)2 * H, hof(n, l, 0), (size_t)H, (size_t)H, T, B, c->lengths, 0, 0);
+    gather(Y + H, (size_t)2 * H, hof(n, l, 1), (size_t)H, (size_t)H, T, B, c->lengths, 1, 0);
+}
+
+/* Layer l's backward from dY (T,B,DH): gradients accumulated, dX (T,B,Il) written (l > 0). */
+static void backward_layer(net *n, int l, const float *dY, float *dX)
+{
+    const rb_net_call *c = n->c;
+    rnnbptt_model *m = n->m;
+    const int T = c->T, B = c->B, H = m->cfg.hidden_size, D = m->D;
+    const size_t Il = (size_t)rb_layer_in(m, l);
+    float *work = n->a + n->p.work, *dh0 = D == 2 ? n->a + n->p.dh[0] : NULL;
+    if (D == 2)
+        gather(dh0, (size_t)H, dY, (size_t)2 * H, (size_t)H, T, B, c->lengths, 0, 0);
+    rb_input in = input_of(n, l, 0);
+    rb_layer_backward(&m->layer[l * D], params_of(n, l, 0), T, B, &in, state_row(c->h0, n, l),
+                      state_row(c->c0, n, l), hof(n, l, 0), lay(n, l, lp(n, l)->res[0]),
+                      D == 2 ? dh0 : dY, NULL, NULL, m->grads + m->off[l * D], dX, NULL, NULL,
+                      work);
+    if (D == 1)
+        return;
+    float *dh1 = n->a + n->p.dh[1], *dxr = dX ? n->a + n->p.dxr : NULL;
+    gather(dh1, (size_t)H, dY + H, (size_t)2 * H, (size_t)H, T, B, c->lengths, 1, 0);
+    in = input_of(n, l, 1);
+    rb_layer_backward(&m->layer[l * D + 1], params_of(n, l, 1), T, B, &in, NULL, NULL,
+                      hof(n, l, 1), lay(n, l, lp(n, l)->res[1]), dh1, NULL, NULL,
+                      m->grads + m->off[l * D + 1], dxr, NULL, NULL, work);
+    if (dX)
+        gather(dX, Il, dxr, Il, Il, T, B, c->lengths, 1, 1);
+}
+
+/* 1 if row b at step t has a loss term (step valid, at or after from[b]). */
+static int scored(const rb_net_call *c, int t, int b)
+{
+    return rb_active(c->lengths, b, t) && (!c->from || t >= c->from[b]);
+}
+
+/* The head and the loss over N rows Y (N,DH) (all T·B rows, or the B last-step rows), one GEMM
+ * each way: loss summed into *loss, dW_y and db_y accumulated, dY (N,DH) WRITTEN. */
+static double head_train(net *n, int N, const float *Y, float *dY)
+{
+    rnnbptt_model *m = n->m;
+    const rb_net_call *c = n->c;
+    const int O = m->cfg.output_size, DH = m->DH, last = m->cfg.loss_at == RNNBPTT_LOSS_LAST_STEP;
+    const float *Wy = m->params + m->head, *by = Wy + (size_t)O * DH;
+    float *Z = n->a + n->p.Z, *dZ = n->a + n->p.dZ;
+    rb_project(NULL, N, DH, O, Y, Wy, by, Z, O);
+    double s = 0.0;
+    for (int r = 0; r < N; r++) { /* row r: (t, b) = (r / B, r % B), or b = r at the last step */
+        const int t = last ? 0 : r / c->B, b = last ? r : r % c->B;
+        const size_t k = (size_t)r * (size_t)O;
+        if (!last && !scored(c, t, b))
+            memset(dZ + k, 0, (size_t)O * sizeof(float));
+        else if (m->cfg.loss == RNNBPTT_LOSS_MSE)
+            s += rb_mse_row(O, Z + k, c->targets + k, dZ + k);
+        else
+            s += rb_xent_row(O, Z + k, c->labels[r], dZ + k);
+    }
+    float *dWy = m->grads + m->head;
+    /* dW_y += dZᵀ · Y   (O × N) · (N × DH) */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, DH, N, 1.0f, dZ, O, Y, DH, 1.0f, dWy,
+                DH);
+    rb_colsum_add(N, O, dZ, O, dWy + (size_t)O * DH);
+    /* dY = dZ · W_y   (N × O) · (O × DH) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, DH, O, 1.0f, dZ, O, Wy, DH, 0.0f, dY,
+                DH);
+    return s;
+}
+
+/* The top layer's output at each row's last step, (B,DH) into ylast. */
+static void last_rows(const net *n, float *ylast)
+{
+    const rb_net_call *c = n->c;
+    const size_t DH = (size_t)n->m->DH, B = (size_t)c->B;
+    const float *Y = yof(n, n->m->cfg.num_layers - 1);
+    for (int b = 0; b < c->B; b++) {
+        const size_t t = (size_t)(c->lengths ? c->lengths[b] : c->T) - 1;
+        memcpy(ylast + (size_t)b * DH, Y + (t * B + (size_t)b) * DH, DH * sizeof(float));
+    }
+}
+
+rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, float *outputs)
+{
+    net n = {.m = m, .c = c};
+    const int train = !outputs, L = m->cfg.num_layers, last = m->cfg.loss_at == RNNBPTT_LOSS_LAST_STEP;
+    RETURN_IF(!plan_call(m, c->T, c->B, c->hT != NULL, train, &n.p), RNNBPTT_EINVAL);
+    if (n.p.floats > m->arena_bytes / sizeof(float)) {
+        float *a = rb_aligned_alloc(64, n.p.floats * sizeof(float));
+        RETURN_IF(!a, RNNBPTT_ENOMEM);
+        rb_free(m->arena);
+        m->arena = a;
+        m->arena_bytes = n.p.floats * sizeof(float);
+    }
+    n.a = m->arena;
+    for (int l = 0; l < L; l++)
+        forward_layer(&n, l, train);
+    const size_t TB = (size_t)c->T * (size_t)c->B, DH = (size_t)m->DH, B = (size_t)c->B;
+    const int O = m->cfg.output_size;
+    const float *Y = last ? n.a + n.p.ylast : yof(&n, L - 1);
+    if (last)
+        last_rows(&n, n.a + n.p.ylast);
+    if (!train) {
+        const float *Wy = m->params + m->head;
+        rb_project(NULL, last ? c->B : (int)TB, (int)DH, O, Y, Wy, Wy + (size_t)O * DH, outputs, O);
+        for (size_t r = 0; !last && r < TB; r++) /* zeros past each length */
+            if (!rb_active(c->lengths, (int)(r % B), (int)(r / B)))
+                memset(outputs + r * (size_t)O, 0, (size_t)O * sizeof(float));
+    } else {
+        float *dY = n.a + n.p.dY[0];
+        double s;
+        if (last) {
+            float *dyl = n.a + n.p.dylast;
+            s = head_train(&n, c->B, Y, dyl);
+            memset(dY, 0, TB * DH * sizeof(float));
+            for (int b = 0; b < c->B; b++) {
+                const size_t t = (size_t)(c->lengths ? c->lengths[b] : c->T) - 1;
+                memcpy(dY + (t * B + (size_t)b) * DH, dyl + (size_t)b * DH, DH * sizeof(float));
+            }
+        } else {
+            s = head_train(&n, (int)TB, Y, dY);
+        }
+        for (int l = L - 1; l >= 0; l--) {
+            float *dX = l ? n.a + n.p.dY[(L - l) & 1] : NULL;
+            backward_layer(&n, l, n.a + n.p.dY[(L - 1 - l) & 1], dX);
+        }
+        if (loss)
+            *loss = s;
+    }
+    if (c->hT) {
+        const size_t LBH = (size_t)L * B * (size_t)m->cfg.hidden_size;
+        memcpy(c->hT, n.a + n.p.hT, LBH * sizeof(float));
+        if (c->cT)
+            memcpy(c->cT, n.a + n.p.cT, LBH * sizeof(float));
+    }
+    return RNNBPTT_OK;
+}
+
+void rb_net_states_at(const rnnbptt_model *m, int T, int B, const int *steps, float *h, float *c)
+{
+    net n = {.m = (rnnbptt_model *)m, .a = m->arena};
+    if (!plan_call(m, T, B, 0, 1, &n.p))
+        return;
+    const size_t H = (size_t)m->cfg.hidden_size, Bz = (size_t)B;
+    const int lstm = m->cfg.cell == RNNBPTT_LSTM;
+    for (int l = 0; l < m->cfg.num_layers; l++)
+        for (int b = 0; b < B; b++) {
+            if (steps[b] < 0)
+                continue;
+            const size_t at = ((size_t)steps[b] * Bz + (size_t)b) * H, to = ((size_t)l * Bz + b) * H;
+            memcpy(h + to, hof(&n, l, 0) + at, H * sizeof(float));
+            if (lstm && c)
+                memcpy(c + to, lay(&n, l, lp(&n, l)->res[0]) + rb_lstm_cells_at(T, B, (int)H) + at,
+                       H * sizeof(float));
+        }
+}
