@@ -125,7 +125,7 @@ def solve(gen, spec):
         head = torch.nn.Linear(H * D, O)
         k = 1.0 / H ** 0.5  # PyTorch's own init ranges
         with torch.no_grad():
-            for name, p in rnn.named_parameters():
+            for p in rnn.parameters():
                 p.copy_(draw(gen, *p.shape, scale=k))
             head.weight.copy_(draw(gen, O, H * D, scale=1.0 / (H * D) ** 0.5))
             head.bias.copy_(draw(gen, O, scale=1.0 / (H * D) ** 0.5))
@@ -241,7 +241,7 @@ def main():
               "typedef struct {\n    int layer, dir, which, offset, rows, cols;\n"
               "} model_tensor_ref;\n\n" % (torch.__version__, SEED))
     for n, p in enumerate(cases):
-        cell, L, bd, loss, at, I, H, tokens, full = p["spec"]
+        tokens = p["spec"][7]
         out.write("/* case %d: %s */\n" % (n, case_name(p)))
         out.write(c_array("int", "model%d_lengths" % n, p["lengths"], "%d", 8))
         out.write(c_array("float", "model%d_x" % n, p["x"].tolist(), "%.9g", 6))
@@ -279,15 +279,16 @@ def main():
     for n, p in enumerate(cases):
         cell, L, bd, loss, at, I, H, tokens, full = p["spec"]
         out.write("    {\"%s\",\n" % case_name(p))
-        out.write("     {.cell = RNNBPTT_%s, .input_size = %d, .hidden_size = %d, .num_layers = %d,\n"
-                  "      .bidirectional = %d, .output_size = %d, .loss = RNNBPTT_LOSS_%s,\n"
-                  "      .loss_at = RNNBPTT_LOSS_%s},\n" % (cell, I, H, L, bd, O, loss, at))
+        out.write("     {.cell = RNNBPTT_%s, .input_size = %d, .hidden_size = %d,\n"
+                  "      .num_layers = %d, .bidirectional = %d, .output_size = %d,\n"
+                  "      .loss = RNNBPTT_LOSS_%s, .loss_at = RNNBPTT_LOSS_%s},\n"
+                  % (cell, I, H, L, bd, O, loss, at))
         out.write("     %d, %d, %d, %d, %d, model%d_lengths, model%d_x, %s, %s, %s,\n"
                   % (T, B, len(p["params"]), len(p["tensors"]), int(full), n, n,
                      "model%d_tokens" % n if tokens else "NULL",
                      "model%d_targets" % n if "targets" in p else "NULL",
                      "model%d_labels" % n if "labels" in p else "NULL"))
-        out.write("     model%d_params, %.17g, model%d_dparams_ref, model%d_outputs_ref, "
+        out.write("     model%d_params, %.17g,\n     model%d_dparams_ref, model%d_outputs_ref, "
                   "model%d_tensors},\n" % (n, p["loss"], n, n, n))
     out.write("};\n\n#define MODEL_NCASES (sizeof model_cases / sizeof model_cases[0])\n\n"
               "#endif /* MODEL_DATA_H */\n")
