@@ -8,6 +8,7 @@
 
 #include "exec/blas.h"
 
+#include <math.h>
 #include <string.h>
 
 /* Where a layer's pieces sit in its block of the arena (floats from the block's start). */
@@ -26,6 +27,7 @@ typedef struct {
     size_t Z, dZ, ylast, dylast;   /* the head: logits (N,O) and gradient; last-step rows */
     size_t dY[2], dh[2], dxr, work; /* backward: ping-pong dL/dY, dh per direction, reversed dx */
     size_t hT, cT;                 /* (L,B,H) each: the states after each row's last step */
+    size_t sq;                     /* (T,B) doubles: the trace's squared row norms */
     size_t floats;
 } plan;
 
@@ -85,7 +87,8 @@ static int plan_call(const rnnbptt_model *m, int T, int B, int state_out, int tr
            piece(&p->dh[1], &acc, train && two, TB, H) &&
            piece(&p->dxr, &acc, train && two, TB, Imax) && piece(&p->work, &acc, train, work, 1) &&
            piece(&p->hT, &acc, state_out, (size_t)L * (size_t)B, H) &&
-           piece(&p->cT, &acc, state_out, (size_t)L * (size_t)B, H) && (p->floats = acc, 1);
+           piece(&p->cT, &acc, state_out, (size_t)L * (size_t)B, H) &&
+           piece(&p->sq, &acc, train && m->trace ? 2 : 0, TB, 1) && (p->floats = acc, 1);
 }
 
 /* A call in progress: the model, the call, its plan and arena. */
@@ -180,6 +183,31 @@ static void forward_layer(net *n, int l, int train)
     gather(Y + H, (size_t)2 * H, hof(n, l, 1), (size_t)H, (size_t)H, T, B, c->lengths, 1, 0);
 }
 
+/* The squared row norms for direction d of layer l (zeroed), or NULL when no trace is wanted. */
+static double *trace_rows(const net *n)
+{
+    if (!n->m->trace)
+        return NULL;
+    double *sq = (double *)(n->a + n->p.sq);
+    memset(sq, 0, (size_t)n->c->T * (size_t)n->c->B * sizeof(double));
+    return sq;
+}
+
+/* The trace of direction d of layer l from its squared row norms: ‖Σ_b‖ per step. */
+static void trace_fill(const net *n, int l, int d)
+{
+    if (!n->m->trace)
+        return;
+    const double *sq = (const double *)(n->a + n->p.sq);
+    double *out = n->m->trace + (size_t)(l * n->m->D + d) * (size_t)n->m->trace_T;
+    for (int t = 0; t < n->c->T; t++) {
+        double s = 0.0;
+        for (int b = 0; b < n->c->B; b++)
+            s += sq[(size_t)t * (size_t)n->c->B + (size_t)b];
+        out[t] = sqrt(s);
+    }
+}
+
 /* Layer l's backward from dY (T,B,DH): gradients accumulated, dX (T,B,Il) written (l > 0). */
 static void backward_layer(net *n, int l, const float *dY, float *dX)
 {
@@ -194,7 +222,8 @@ static void backward_layer(net *n, int l, const float *dY, float *dX)
     rb_layer_backward(&m->layer[l * D], params_of(n, l, 0), T, B, &in, state_row(c->h0, n, l),
                       state_row(c->c0, n, l), hof(n, l, 0), lay(n, l, lp(n, l)->res[0]),
                       D == 2 ? dh0 : dY, NULL, NULL, m->grads + m->off[l * D], dX, NULL, NULL,
-                      work);
+                      work, trace_rows(n));
+    trace_fill(n, l, 0);
     if (D == 1)
         return;
     float *dh1 = n->a + n->p.dh[1], *dxr = dX ? n->a + n->p.dxr : NULL;
@@ -202,7 +231,8 @@ static void backward_layer(net *n, int l, const float *dY, float *dX)
     in = input_of(n, l, 1);
     rb_layer_backward(&m->layer[l * D + 1], params_of(n, l, 1), T, B, &in, NULL, NULL,
                       hof(n, l, 1), lay(n, l, lp(n, l)->res[1]), dh1, NULL, NULL,
-                      m->grads + m->off[l * D + 1], dxr, NULL, NULL, work);
+                      m->grads + m->off[l * D + 1], dxr, NULL, NULL, work, trace_rows(n));
+    trace_fill(n, l, 1);
     if (dX)
         gather(dX, Il, dxr, Il, Il, T, B, c->lengths, 1, 1);
 }
@@ -262,6 +292,7 @@ rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, 
     net n = {.m = m, .c = c};
     const int train = !outputs, L = m->cfg.num_layers, last = m->cfg.loss_at == RNNBPTT_LOSS_LAST_STEP;
     RETURN_IF(!plan_call(m, c->T, c->B, c->hT != NULL, train, &n.p), RNNBPTT_EINVAL);
+    RETURN_IF(train && m->trace && c->T > m->trace_T, RNNBPTT_EINVAL);
     if (n.p.floats > m->arena_bytes / sizeof(float)) {
         float *a = rb_aligned_alloc(64, n.p.floats * sizeof(float));
         RETURN_IF(!a, RNNBPTT_ENOMEM);

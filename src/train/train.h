@@ -21,6 +21,8 @@ struct rnnbptt_model {
     size_t *off;        /* [L·D] the offset of its parameters in the flat buffers */
     size_t head, n;     /* the head's offset; all floats */
     float *params, *grads;
+    double *trace;      /* the caller's gradient-norm trace (L·D, trace_T), or NULL */
+    int trace_T;
     void *arena;        /* the call scratch (net.c), grown as needed, kept */
     size_t arena_bytes;
 };
@@ -50,8 +52,9 @@ typedef struct {
 } rb_net_call;
 
 /* Training (outputs NULL): forward, loss, backward; gradients accumulated, *loss written (or
- * NULL). Inference (outputs set): the head's values into outputs. Allocates (grows m->arena)
- * before it writes anything: RNNBPTT_OK or RNNBPTT_ENOMEM. */
+ * NULL), and m->trace filled when set. Inference (outputs set): the head's values into outputs.
+ * Allocates (grows m->arena) before it writes anything: RNNBPTT_OK, RNNBPTT_EINVAL (sizes that
+ * overflow; a training call longer than m->trace_T while the trace is set) or RNNBPTT_ENOMEM. */
 rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, float *outputs);
 
 /* After a training rb_net_run of m: the states of every layer at step steps[b] of row b, (L,B,H)
