@@ -62,6 +62,23 @@ rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, 
 void rb_net_states_at(const rnnbptt_model *m, int T, int B, const int *steps, float *h,
                       float *c);
 
+/* ---- head.c: the dense head and the loss ---- */
+
+/* The head's scratch: logits Z and their gradient dZ (N,O); for LOSS_LAST_STEP the top output's
+ * last-step rows ylast and their gradient dylast (B,DH). */
+typedef struct {
+    float *Z, *dZ, *ylast, *dylast;
+} rb_head_scratch;
+
+/* Training: the head and the loss over the top layer's output Y (T,B,DH): returns the sum of the
+ * loss terms; dW_y and db_y accumulated; dY (T,B,DH) WRITTEN (zero where no term reaches). */
+double rb_head_train(rnnbptt_model *m, const rb_net_call *c, const float *Y,
+                     const rb_head_scratch *hs, float *dY);
+/* Inference: the head's values into out, (T,B,O) zero past each length, or (B,O) at each
+ * sequence's last step (ylast (B,DH) scratch). */
+void rb_head_predict(const rnnbptt_model *m, const rb_net_call *c, const float *Y, float *ylast,
+                     float *out);
+
 /* ---- state.c ---- */
 
 /* Zeros row `row` (−1: every row) of each of L consecutive (B,H) blocks at s. */
