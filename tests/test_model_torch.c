@@ -51,6 +51,7 @@
 
 #include <cmocka.h>
 
+#include "ref.h"
 #include "rnnbptt.h"
 
 #include "golden/model_data.h"
@@ -99,15 +100,7 @@ static int check_array(const model_run *r, const char *what, const float *got,
         if (fabs(scale * ref[i]) > amax)
             amax = fabs(scale * ref[i]);
     double tol = model_tol(r->mc, amax);
-    for (size_t i = 0; i < n; i++) {
-        double err = fabs((double)got[i] - scale * ref[i]);
-        if (!(err <= worst)) { /* NaN counts as worst */
-            worst = err;
-            iworst = i;
-            if (isnan(err))
-                break;
-        }
-    }
+    worst = ref_worst_error(got, ref, n, scale, &iworst);
     if (!(worst <= tol)) {
         print_error("%s: %s[%zu] = %.9g, expected %.17g (|err| %.3g > tol %.3g)\n", r->name,
                     what, iworst, (double)got[iworst], scale * ref[iworst], worst, tol);
