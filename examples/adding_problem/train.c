@@ -1,4 +1,4 @@
-/* adding_train.c — the adding problem's data and the training of one cell: model, init,
+/* train.c — the adding problem's data and the training of one cell: model, init,
  * optimizer, the timed training step, and the measurements (test MSE, spectral radius of W_h,
  * the gradient-norm trace of the first step). */
 #define _POSIX_C_SOURCE 200809L

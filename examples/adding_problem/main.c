@@ -1,7 +1,7 @@
-/* adding_problem.c — the adding problem (Hochreiter & Schmidhuber 1997; Le et al. 2015): can a
+/* main.c — the adding problem (Hochreiter & Schmidhuber 1997; Le et al. 2015): can a
  * recurrent network carry two marked numbers across T steps and add them? Trains tanh, IRNN,
  * LSTM and GRU models as the flags say; progress on stderr, one summary line per cell on
- * stdout. The data and the training are in adding_train.c, the CSV and plots in adding_plot.c. */
+ * stdout. The data and the training are in train.c, the CSV and plots in plot.c. */
 #define _GNU_SOURCE /* RTLD_DEFAULT */
 #include "adding_problem.h"
 

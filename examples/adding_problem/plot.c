@@ -1,4 +1,4 @@
-/* adding_plot.c — the adding problem's measurements out: the trace CSV, and the two plots
+/* plot.c — the adding problem's measurements out: the trace CSV, and the two plots
  * through gnuplot when it is on PATH (the program runs without it). */
 #define _POSIX_C_SOURCE 200809L
 #include "adding_problem.h"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# example_adding_problem.sh — the ctest example_adding_problem: adding_problem at T = 10 for 300
+# check.sh — the ctest example_adding_problem: adding_problem at T = 10 for 300
 # steps, every cell's final test MSE at most 0.5x its initial one (the step-0 test_mse row of the
 # trace CSV), and a bad flag gives a message and exit status 2.
 # usage: sh example_adding_problem.sh ADDING_PROBLEM WORK_DIR

@@ -1,6 +1,6 @@
 /* adding_problem.h — the adding problem example's parts: data and training of one cell
- * (adding_train.c), the CSV and the plots (adding_plot.c); main and the flags are in
- * adding_problem.c. Legend: T steps, B batch, H hidden; x is (T,B,2) time-major: at each step a
+ * (train.c), the CSV and the plots (plot.c); main and the flags are in
+ * main.c. Legend: T steps, B batch, H hidden; x is (T,B,2) time-major: at each step a
  * number in [0, 1) and a marker (0 or 1); the target, at the last step, is the sum of the two
  * marked numbers (Hochreiter & Schmidhuber 1997, experiment 4; Le et al. 2015, section 4.1). */
 #ifndef ADDING_PROBLEM_H
@@ -35,7 +35,7 @@ typedef struct {
     long skipped; /* steps whose gradient was not finite (the update was skipped) */
 } add_result;
 
-/* adding_train.c */
+/* train.c */
 /* Fills x (T,B,2) and y (B) with B new sequences from r; T >= 2. */
 void add_make_batch(rnnbptt_rng *r, int T, int B, float *x, float *y, float *tmp /* [T] */);
 /* Trains one cell as the options say, with progress on stderr; res WRITTEN (free it with
@@ -44,7 +44,7 @@ int add_train_cell(const add_options *o, int cell, const float *test_x, const fl
                    add_result *res);
 void add_result_free(add_result *res);
 
-/* adding_plot.c */
+/* plot.c */
 /* The trace CSV: cell,T,step,quantity,index,value. Returns 0, or 1 after printing why. */
 int add_write_csv(const char *path, const add_options *o, const add_result *res, int n);
 /* PREFIX-trace.png and PREFIX-radius.png through gnuplot, or one message when gnuplot is not
