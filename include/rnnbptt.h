@@ -40,7 +40,7 @@ extern "C" {
 
 /* ---- version: the one place it is defined (CMake parses these three lines) ---- */
 #define RNNBPTT_VERSION_MAJOR 0
-#define RNNBPTT_VERSION_MINOR 2
+#define RNNBPTT_VERSION_MINOR 3
 #define RNNBPTT_VERSION_PATCH 0
 #define RNNBPTT_VERSION_NUMBER \
     (RNNBPTT_VERSION_MAJOR * 10000 + RNNBPTT_VERSION_MINOR * 100 + RNNBPTT_VERSION_PATCH)
