@@ -7,6 +7,10 @@ file per (round, point, impl) process. For every (cell, T/B/I/H) and impl the fi
 over the rounds, of each process's median total_ms (forward + backward); the ratio column is
 peer / rnnbptt at that point (≥ 1 means rnnbptt is faster). rnnbptt's own GFLOP/s and % of peak
 are the medians of what the bench reported.
+Model mode (rnnbptt-bench --model, torch_model.py, onednn_model: CSVs with the columns layers,
+bidirectional, O and loss): the points are (cell, L, bidirectional, T/B/I/H), with the two extra
+columns L and bidir, and a last column "loss Δ": the largest relative difference between the
+implementations' losses at that point (they compute the same model on the same data).
 
 usage: compare_table.py [--ours rnnbptt] [--meta LINE ...] [--out table.md] FILE.csv...
 """
@@ -33,6 +37,8 @@ def load(paths):
                 if fnum(row.get("total_ms")) is None:
                     continue
                 key = (row["cell"], int(row["T"]), int(row["B"]), int(row["I"]), int(row["H"]))
+                if "layers" in row:  # model mode
+                    key += (int(row["layers"]), int(row["bidirectional"]))
                 runs.setdefault(key, {}).setdefault(row["impl"], []).append(row)
     return runs
 
@@ -52,25 +58,36 @@ def table(runs, ours):
     impls = {i for per in runs.values() for i in per}
     peers = [p for p in PEER_ORDER if p in impls and p != ours]
     peers += sorted(impls - set(PEER_ORDER) - {ours})
-    head = ["cell", "T/B/I/H", f"{ours} ms", "GFLOP/s", "% peak"]
+    model = any(len(k) > 5 for k in runs)
+    head = ["cell"] + (["L", "bidir"] if model else []) + ["T/B/I/H", f"{ours} ms", "GFLOP/s",
+                                                          "% peak"]
     for p in peers:
         head += [f"{p} ms", f"{p}/{ours}"]
+    if model:
+        head.append("loss Δ")
+    lead = 4 if model else 2
     lines = ["| " + " | ".join(head) + " |",
-             "|" + "|".join(["---", "---"] + ["--:"] * (len(head) - 2)) + "|"]
+             "|" + "|".join(["---"] * lead + ["--:"] * (len(head) - lead)) + "|"]
     for key in runs:  # first-seen order: the grid's
         per = runs[key]
-        cell, T, B, I, H = key
+        cell, T, B, I, H = key[:5]
         # ours where it ran; else (rnnbptt-team where the team does not run) rnnbptt, marked *
         mine = per.get(ours) or per.get("rnnbptt", [])
         star = "" if per.get(ours) else "*"
         o = med(mine, "total_ms")
         gf, pk = med(mine, "gflops"), med(mine, "pct_peak")
-        cells = [cell, f"{T}/{B}/{I}/{H}", fmt_ms(o) + star,
+        cells = [cell] + ([str(key[5]), str(key[6])] if model else []) + [
+                 f"{T}/{B}/{I}/{H}", fmt_ms(o) + star,
                  "—" if gf is None else f"{gf:.0f}", "—" if pk is None else f"{pk:.0f}%"]
         for p in peers:
             v = med(per.get(p, []), "total_ms")
             r = "—" if v is None or not o else f"{v / o:.2f}"
             cells += [fmt_ms(v), "—" if p == "rnnbptt" and star else r]
+        if model:
+            losses = [v for rows in per.values() for v in (fnum(r.get("loss")) for r in rows)
+                      if v is not None]
+            ref = max((abs(v) for v in losses), default=0.0)
+            cells.append(f"{(max(losses) - min(losses)) / ref:.0e}" if losses and ref else "—")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -88,7 +105,7 @@ def main():
         return 1
     text = "".join(f"{m}\n" for m in a.meta) + ("\n" if a.meta else "") + table(runs, a.ours) + "\n"
     text += ("\nEach figure: median over the interleaved rounds of one process's median total "
-             "(forward + BPTT) ms. ratio = peer ms / "
+             "(forward + BPTT; model mode: the whole training step) ms. ratio = peer ms / "
              f"{a.ours} ms (≥ 1: {a.ours} faster).\n")
     if a.ours != "rnnbptt":
         text += (f"\n\\* {a.ours} does not run at this point (its team is not used at these "
