@@ -554,6 +554,24 @@ RNNBPTT_API rnnbptt_status rnnbptt_state_reset(rnnbptt_state *s, int row);
 RNNBPTT_API void rnnbptt_state_destroy(rnnbptt_state *s);
 
 /**
+ * The gradient-norm trace (vanishing and exploding gradients, measured): with trace set, every
+ * following training call of m (train_step, tbptt_step) WRITES, for each layer l, direction d and
+ * step k < its T,
+ *   trace[(l·D + d)·max_T + k] = ‖∂L/∂h_k‖ = sqrt(Σ_b Σ_j (∂L/∂h_{k,b,j})²)
+ * the norm over the whole batch of the total gradient reaching that direction's state h_k: from
+ * the loss or the layer above at step k plus, through the recurrence, from step k+1 (for LSTM the
+ * gradient of h, not of c). It is the carried gradient of the cell's backward, squared and summed
+ * as it passes (no extra pass over the sequence); rows past a length add nothing. The reverse
+ * direction's step k is its own k-th step: k steps before each sequence's last step. For a TBPTT
+ * step, T is its window (up to k2 steps, row b's window starting at its oldest kept step).
+ * Entries k >= T are left as they were. trace is (L·D, max_T) doubles, owned by the caller and
+ * read until set again; NULL turns the trace off. A training call with T > max_T while it is set
+ * returns RNNBPTT_EINVAL.
+ * Returns RNNBPTT_OK or RNNBPTT_EINVAL (m NULL, trace set with max_T < 1).
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_model_set_trace(rnnbptt_model *m, double *trace, int max_T);
+
+/**
  * Row-wise softmax: probs (N,C) WRITTEN from logits (N,C) (max-subtracted, exponentials in
  * double); probs may equal logits. Returns RNNBPTT_OK or RNNBPTT_EINVAL (NULL, size < 1,
  * overflow).

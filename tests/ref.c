@@ -512,3 +512,19 @@ void ref_check_report(const char *tag)
     worst_ratio = 0.0;
     worst_name[0] = '\0';
 }
+
+double ref_worst_error(const float *got, const double *ref, size_t n, double scale, size_t *at)
+{
+    double worst = 0.0;
+    *at = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double err = fabs((double)got[i] - scale * ref[i]);
+        if (!(err <= worst)) { /* NaN counts as worst */
+            worst = err;
+            *at = i;
+            if (isnan(err))
+                break;
+        }
+    }
+    return worst;
+}

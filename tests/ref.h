@@ -97,6 +97,10 @@ void ref_d2f(const double *src, float *dst, size_t n);
 /** Freshly allocated double copy of a float array (NULL in, NULL out). */
 double *ref_dup_f2d(const float *src, size_t n);
 
+/** The largest |got[k] − scale·ref[k]| over k < n, its index in *at; a NaN error counts as the
+ *  largest (the first one is returned). */
+double ref_worst_error(const float *got, const double *ref, size_t n, double scale, size_t *at);
+
 /** max_k |p[k]| (0 for n = 0). */
 double ref_max_abs(const double *p, size_t n);
 

@@ -37,6 +37,7 @@
 
 #include <cmocka.h>
 
+#include "ref.h"
 #include "rnnbptt.h"
 
 #include "golden/golden_data.h"
@@ -64,15 +65,7 @@ static int check_array(const golden_case *gc, const char *what, const float *got
 {
     double tol = golden_tol(gc, ref, n, scale), worst = 0.0;
     size_t iworst = 0;
-    for (size_t i = 0; i < n; i++) {
-        double err = fabs((double)got[i] - scale * ref[i]);
-        if (!(err <= worst)) { /* NaN counts as worst */
-            worst = err;
-            iworst = i;
-            if (isnan(err))
-                break;
-        }
-    }
+    worst = ref_worst_error(got, ref, n, scale, &iworst);
     if (!(worst <= tol)) {
         print_error("%s: %s[%zu] = %.9g, expected %.17g (|err| %.3g > tol %.3g)\n", gc->name,
                     what, iworst, (double)got[iworst], scale * ref[iworst], worst, tol);

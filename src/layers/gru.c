@@ -132,6 +132,7 @@ static RB_CLONES void grads_step(const grads_ctx *x, int b0, int b1)
         const rb_upstream u = rb_upstream_at(a, t, b);
         const float *g = At + (size_t)b * W4, *hpr = hp ? hp + (size_t)b * H : NULL;
         rb_gather_dh(dhr, u.dh, u.dhT, rb_last(a->lengths, T, b, t), H);
+        rb_trace_row(a, t, b, dhr);
         if (hpr)
             grads_row(H, g, hpr, dhr, dx, dhg);
         else

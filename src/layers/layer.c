@@ -100,7 +100,7 @@ rnnbptt_status rb_layer_backward(const rnnbptt_layer *L, const float *params, in
                                  const rb_input *in, const float *h0, const float *c0,
                                  const float *h, const float *reserve, const float *dh,
                                  const float *dhT, const float *dcT, float *dparams, float *dx,
-                                 float *dh0, float *dc0, float *work)
+                                 float *dh0, float *dc0, float *work, double *trace)
 {
     rb_dims d;
     RETURN_IF(!rb_dims_init(&d, L, T, B), RNNBPTT_EINVAL);
@@ -108,7 +108,7 @@ rnnbptt_status rb_layer_backward(const rnnbptt_layer *L, const float *params, in
     rb_bwd_args a = {&d,  {0},  {0},  in->lengths,       in->x, h0,  lstm ? c0 : NULL,
                      h,   reserve,    dh,                dhT,   lstm ? dcT : NULL,
                      in->tokens ? NULL : dx,             dh0,   lstm ? dc0 : NULL,
-                     work, in->tokens};
+                     work, in->tokens, trace};
     rb_carve(&d, params, &a.p);
     rb_carve_grads(&d, dparams, &a.g);
     return run(&d, L->team, &a.p, &a.work, d.n_work, a.dx ? 2 : 1, &a);
@@ -125,7 +125,7 @@ static rnnbptt_status backward(const rnnbptt_layer *L, const float *params, int 
     RETURN_IF(!params || !x || !h || !dparams || !rb_lengths_ok(lengths, T, B), RNNBPTT_EINVAL);
     RETURN_IF(d.n_reserve && !reserve, RNNBPTT_EINVAL);
     return rb_layer_backward(L, params, T, B, &(rb_input){x, NULL, lengths}, h0, c0, h, reserve,
-                             dh, dhT, dcT, dparams, dx, dh0, dc0, work);
+                             dh, dhT, dcT, dparams, dx, dh0, dc0, work, NULL);
 }
 rnnbptt_status rnnbptt_backward(const rnnbptt_layer *L, const float *params, int T, int B,
                                 const int *lengths, const float *x, const float *h0,

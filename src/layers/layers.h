@@ -169,6 +169,7 @@ typedef struct {
     const float *x, *h0, *c0, *h, *reserve, *dh, *dhT, *dcT;
     float *dx, *dh0, *dc0, *work;
     const int *tokens; /* as in rb_fwd_args; dx is then NULL */
+    double *trace;     /* (T,B): ‖total dL/dh_t‖² of each active row, or NULL (rb_trace_row) */
 } rb_bwd_args;
 
 void rb_rnn_forward(const rb_fwd_args *a);
@@ -192,6 +193,18 @@ static inline rb_upstream rb_upstream_at(const rb_bwd_args *a, int t, int b)
                      last && a->dhT ? a->dhT + (size_t)b * H : NULL,
                      last && a->dcT ? a->dcT + (size_t)b * H : NULL};
     return u;
+}
+
+/* With a->trace set, the squared norm of g (H), the total dL/dh_t of row b (rb_gather_dh's),
+ * into trace[t·B + b]; rows at inactive steps are not written. */
+static inline void rb_trace_row(const rb_bwd_args *a, int t, int b, const float *g)
+{
+    if (!a->trace)
+        return;
+    double s = 0.0;
+    for (int j = 0; j < a->d->H; j++)
+        s += (double)g[j] * g[j];
+    a->trace[(size_t)t * (size_t)a->d->B + (size_t)b] = s;
 }
 
 /* g (H) = (fresh ? 0 : g) + dh_t[b] + dhT[b]: the total dL/dh entering step t of sequence b, in
@@ -223,7 +236,8 @@ double rb_xent_row(int C, const float *z, int label, float *dz);
 
 /* rnnbptt_forward and rnnbptt_backward_work with the input side `in` (x or tokens; tokens make dx
  * NULL), the arguments already validated by the caller except the layer and sizes (EINVAL). A
- * NULL reserve (forward) or work (backward) is allocated for the call (ENOMEM). */
+ * NULL reserve (forward) or work (backward) is allocated for the call (ENOMEM). trace: (T,B)
+ * doubles, each active row's ‖total dL/dh_t‖² (rb_trace_row), or NULL. */
 rnnbptt_status rb_layer_forward(const rnnbptt_layer *L, const float *params, int T, int B,
                                 const rb_input *in, const float *h0, const float *c0, float *h,
                                 float *hT, float *cT, float *reserve);
@@ -231,7 +245,7 @@ rnnbptt_status rb_layer_backward(const rnnbptt_layer *L, const float *params, in
                                  const rb_input *in, const float *h0, const float *c0,
                                  const float *h, const float *reserve, const float *dh,
                                  const float *dhT, const float *dcT, float *dparams, float *dx,
-                                 float *dh0, float *dc0, float *work);
+                                 float *dh0, float *dc0, float *work, double *trace);
 
 /* Where the LSTM's cell states C (T,B,H) start in its reserve (floats): after the gates. */
 static inline size_t rb_lstm_cells_at(int T, int B, int H) { return (size_t)T * B * 4 * H; }

@@ -143,6 +143,7 @@ static RB_CLONES void grads_step(const grads_ctx *x, int b0, int b1)
         const float *g = At + (size_t)b * GH, *c = Ct + (size_t)b * H;
         const float *cpr = cp ? cp + (size_t)b * H : NULL;
         rb_gather_dh(dhr, u.dh, u.dhT, fresh, H);
+        rb_trace_row(a, t, b, dhr);
         rb_gather_dh(dcr, NULL, u.dcT, fresh, H);
         if (cpr)
             grads_row(H, g, c, cpr, dhr, dcr, dg);

@@ -73,6 +73,7 @@ static RB_CLONES void delta_step(const rb_pass *c, int b0, int b1)
         const rb_upstream u = rb_upstream_at(a, t, b);
         const float *restrict hr = ht + (size_t)b * H;
         rb_gather_dh(row, u.dh, u.dhT, rb_last(a->lengths, T, b, t), H);
+        rb_trace_row(a, t, b, row);
         if (relu)
             for (int j = 0; j < H; j++)
                 row[j] = hr[j] > 0.0f ? row[j] : 0.0f;

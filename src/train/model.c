@@ -130,3 +130,11 @@ rnnbptt_status rnnbptt_model_tensor(const rnnbptt_model *m, int layer, int dir, 
         *cols = k;
     return RNNBPTT_OK;
 }
+
+rnnbptt_status rnnbptt_model_set_trace(rnnbptt_model *m, double *trace, int max_T)
+{
+    RETURN_IF(!m || (trace && max_T < 1), RNNBPTT_EINVAL);
+    m->trace = trace;
+    m->trace_T = trace ? max_T : 0;
+    return RNNBPTT_OK;
+}

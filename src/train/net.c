@@ -1,13 +1,13 @@
 /* net.c — one call through a model: every layer and direction on the kernels (rb_layer_forward and
- * rb_layer_backward), the dense head and the loss as one GEMM over all rows, then BPTT back down.
+ * rb_layer_backward), the dense head and the loss, then BPTT back down.
+ * The head and the loss are head.c's.
  * Legend: T steps, B batch, L layers, D directions, H hidden, O outputs, DH = D·H, Il the input
  * width of layer l (I, then DH). Every buffer is time-major, (T,B,width), in the model's arena.
  * The reverse direction runs on time-reversed copies: row b's step t is the sequence's step
  * lengths[b] − 1 − t, so the kernel's packed-sequence semantics run it from the last step. */
 #include "train/train.h"
 
-#include "exec/blas.h"
-
+#include <math.h>
 #include <string.h>
 
 /* Where a layer's pieces sit in its block of the arena (floats from the block's start). */
@@ -26,6 +26,7 @@ typedef struct {
     size_t Z, dZ, ylast, dylast;   /* the head: logits (N,O) and gradient; last-step rows */
     size_t dY[2], dh[2], dxr, work; /* backward: ping-pong dL/dY, dh per direction, reversed dx */
     size_t hT, cT;                 /* (L,B,H) each: the states after each row's last step */
+    size_t sq;                     /* (T,B) doubles: the trace's squared row norms */
     size_t floats;
 } plan;
 
@@ -85,7 +86,8 @@ static int plan_call(const rnnbptt_model *m, int T, int B, int state_out, int tr
            piece(&p->dh[1], &acc, train && two, TB, H) &&
            piece(&p->dxr, &acc, train && two, TB, Imax) && piece(&p->work, &acc, train, work, 1) &&
            piece(&p->hT, &acc, state_out, (size_t)L * (size_t)B, H) &&
-           piece(&p->cT, &acc, state_out, (size_t)L * (size_t)B, H) && (p->floats = acc, 1);
+           piece(&p->cT, &acc, state_out, (size_t)L * (size_t)B, H) &&
+           piece(&p->sq, &acc, train && m->trace ? 2 : 0, TB, 1) && (p->floats = acc, 1);
 }
 
 /* A call in progress: the model, the call, its plan and arena. */
@@ -180,6 +182,31 @@ static void forward_layer(net *n, int l, int train)
     gather(Y + H, (size_t)2 * H, hof(n, l, 1), (size_t)H, (size_t)H, T, B, c->lengths, 1, 0);
 }
 
+/* The squared row norms for direction d of layer l (zeroed), or NULL when no trace is wanted. */
+static double *trace_rows(const net *n)
+{
+    if (!n->m->trace)
+        return NULL;
+    double *sq = (double *)(n->a + n->p.sq);
+    memset(sq, 0, (size_t)n->c->T * (size_t)n->c->B * sizeof(double));
+    return sq;
+}
+
+/* The trace of direction d of layer l from its squared row norms: ‖Σ_b‖ per step. */
+static void trace_fill(const net *n, int l, int d)
+{
+    if (!n->m->trace)
+        return;
+    const double *sq = (const double *)(n->a + n->p.sq);
+    double *out = n->m->trace + (size_t)(l * n->m->D + d) * (size_t)n->m->trace_T;
+    for (int t = 0; t < n->c->T; t++) {
+        double s = 0.0;
+        for (int b = 0; b < n->c->B; b++)
+            s += sq[(size_t)t * (size_t)n->c->B + (size_t)b];
+        out[t] = sqrt(s);
+    }
+}
+
 /* Layer l's backward from dY (T,B,DH): gradients accumulated, dX (T,B,Il) written (l > 0). */
 static void backward_layer(net *n, int l, const float *dY, float *dX)
 {
@@ -194,7 +221,8 @@ static void backward_layer(net *n, int l, const float *dY, float *dX)
     rb_layer_backward(&m->layer[l * D], params_of(n, l, 0), T, B, &in, state_row(c->h0, n, l),
                       state_row(c->c0, n, l), hof(n, l, 0), lay(n, l, lp(n, l)->res[0]),
                       D == 2 ? dh0 : dY, NULL, NULL, m->grads + m->off[l * D], dX, NULL, NULL,
-                      work);
+                      work, trace_rows(n));
+    trace_fill(n, l, 0);
     if (D == 1)
         return;
     float *dh1 = n->a + n->p.dh[1], *dxr = dX ? n->a + n->p.dxr : NULL;
@@ -202,66 +230,18 @@ static void backward_layer(net *n, int l, const float *dY, float *dX)
     in = input_of(n, l, 1);
     rb_layer_backward(&m->layer[l * D + 1], params_of(n, l, 1), T, B, &in, NULL, NULL,
                       hof(n, l, 1), lay(n, l, lp(n, l)->res[1]), dh1, NULL, NULL,
-                      m->grads + m->off[l * D + 1], dxr, NULL, NULL, work);
+                      m->grads + m->off[l * D + 1], dxr, NULL, NULL, work, trace_rows(n));
+    trace_fill(n, l, 1);
     if (dX)
         gather(dX, Il, dxr, Il, Il, T, B, c->lengths, 1, 1);
-}
-
-/* 1 if row b at step t has a loss term (step valid, at or after from[b]). */
-static int scored(const rb_net_call *c, int t, int b)
-{
-    return rb_active(c->lengths, b, t) && (!c->from || t >= c->from[b]);
-}
-
-/* The head and the loss over N rows Y (N,DH) (all T·B rows, or the B last-step rows), one GEMM
- * each way: loss summed into *loss, dW_y and db_y accumulated, dY (N,DH) WRITTEN. */
-static double head_train(net *n, int N, const float *Y, float *dY)
-{
-    rnnbptt_model *m = n->m;
-    const rb_net_call *c = n->c;
-    const int O = m->cfg.output_size, DH = m->DH, last = m->cfg.loss_at == RNNBPTT_LOSS_LAST_STEP;
-    const float *Wy = m->params + m->head, *by = Wy + (size_t)O * DH;
-    float *Z = n->a + n->p.Z, *dZ = n->a + n->p.dZ;
-    rb_project(NULL, N, DH, O, Y, Wy, by, Z, O);
-    double s = 0.0;
-    for (int r = 0; r < N; r++) { /* row r: (t, b) = (r / B, r % B), or b = r at the last step */
-        const int t = last ? 0 : r / c->B, b = last ? r : r % c->B;
-        const size_t k = (size_t)r * (size_t)O;
-        if (!last && !scored(c, t, b))
-            memset(dZ + k, 0, (size_t)O * sizeof(float));
-        else if (m->cfg.loss == RNNBPTT_LOSS_MSE)
-            s += rb_mse_row(O, Z + k, c->targets + k, dZ + k);
-        else
-            s += rb_xent_row(O, Z + k, c->labels[r], dZ + k);
-    }
-    float *dWy = m->grads + m->head;
-    /* dW_y += dZᵀ · Y   (O × N) · (N × DH) */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, DH, N, 1.0f, dZ, O, Y, DH, 1.0f, dWy,
-                DH);
-    rb_colsum_add(N, O, dZ, O, dWy + (size_t)O * DH);
-    /* dY = dZ · W_y   (N × O) · (O × DH) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, DH, O, 1.0f, dZ, O, Wy, DH, 0.0f, dY,
-                DH);
-    return s;
-}
-
-/* The top layer's output at each row's last step, (B,DH) into ylast. */
-static void last_rows(const net *n, float *ylast)
-{
-    const rb_net_call *c = n->c;
-    const size_t DH = (size_t)n->m->DH, B = (size_t)c->B;
-    const float *Y = yof(n, n->m->cfg.num_layers - 1);
-    for (int b = 0; b < c->B; b++) {
-        const size_t t = (size_t)(c->lengths ? c->lengths[b] : c->T) - 1;
-        memcpy(ylast + (size_t)b * DH, Y + (t * B + (size_t)b) * DH, DH * sizeof(float));
-    }
 }
 
 rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, float *outputs)
 {
     net n = {.m = m, .c = c};
-    const int train = !outputs, L = m->cfg.num_layers, last = m->cfg.loss_at == RNNBPTT_LOSS_LAST_STEP;
+    const int train = !outputs, L = m->cfg.num_layers;
     RETURN_IF(!plan_call(m, c->T, c->B, c->hT != NULL, train, &n.p), RNNBPTT_EINVAL);
+    RETURN_IF(train && m->trace && c->T > m->trace_T, RNNBPTT_EINVAL);
     if (n.p.floats > m->arena_bytes / sizeof(float)) {
         float *a = rb_aligned_alloc(64, n.p.floats * sizeof(float));
         RETURN_IF(!a, RNNBPTT_ENOMEM);
@@ -272,31 +252,12 @@ rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, 
     n.a = m->arena;
     for (int l = 0; l < L; l++)
         forward_layer(&n, l, train);
-    const size_t TB = (size_t)c->T * (size_t)c->B, DH = (size_t)m->DH, B = (size_t)c->B;
-    const int O = m->cfg.output_size;
-    const float *Y = last ? n.a + n.p.ylast : yof(&n, L - 1);
-    if (last)
-        last_rows(&n, n.a + n.p.ylast);
+    const float *Y = yof(&n, L - 1);
     if (!train) {
-        const float *Wy = m->params + m->head;
-        rb_project(NULL, last ? c->B : (int)TB, (int)DH, O, Y, Wy, Wy + (size_t)O * DH, outputs, O);
-        for (size_t r = 0; !last && r < TB; r++) /* zeros past each length */
-            if (!rb_active(c->lengths, (int)(r % B), (int)(r / B)))
-                memset(outputs + r * (size_t)O, 0, (size_t)O * sizeof(float));
+        rb_head_predict(m, c, Y, n.a + n.p.ylast, outputs);
     } else {
-        float *dY = n.a + n.p.dY[0];
-        double s;
-        if (last) {
-            float *dyl = n.a + n.p.dylast;
-            s = head_train(&n, c->B, Y, dyl);
-            memset(dY, 0, TB * DH * sizeof(float));
-            for (int b = 0; b < c->B; b++) {
-                const size_t t = (size_t)(c->lengths ? c->lengths[b] : c->T) - 1;
-                memcpy(dY + (t * B + (size_t)b) * DH, dyl + (size_t)b * DH, DH * sizeof(float));
-            }
-        } else {
-            s = head_train(&n, (int)TB, Y, dY);
-        }
+        const rb_head_scratch hs = {n.a + n.p.Z, n.a + n.p.dZ, n.a + n.p.ylast, n.a + n.p.dylast};
+        const double s = rb_head_train(m, c, Y, &hs, n.a + n.p.dY[0]);
         for (int l = L - 1; l >= 0; l--) {
             float *dX = l ? n.a + n.p.dY[(L - l) & 1] : NULL;
             backward_layer(&n, l, n.a + n.p.dY[(L - 1 - l) & 1], dX);
@@ -305,7 +266,7 @@ rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, 
             *loss = s;
     }
     if (c->hT) {
-        const size_t LBH = (size_t)L * B * (size_t)m->cfg.hidden_size;
+        const size_t LBH = (size_t)L * (size_t)c->B * (size_t)m->cfg.hidden_size;
         memcpy(c->hT, n.a + n.p.hT, LBH * sizeof(float));
         if (c->cT)
             memcpy(c->cT, n.a + n.p.cT, LBH * sizeof(float));

@@ -1,9 +1,8 @@
 /* state.c — the model's public calls on a batch (train_step, predict), their validation, the
- * carried state between calls, and the softmax helper.
+ * carried state between calls.
  * Legend: L layers, B batch, H hidden, I input (or vocabulary), O outputs. */
 #include "train/train.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -106,20 +105,3 @@ rnnbptt_status rnnbptt_state_reset(rnnbptt_state *s, int row)
 }
 
 void rnnbptt_state_destroy(rnnbptt_state *s) { rb_free(s); }
-
-rnnbptt_status rnnbptt_softmax(int N, int C, const float *logits, float *probs)
-{
-    RETURN_IF(!rb_dims_ok(N, C) || !logits || !probs, RNNBPTT_EINVAL);
-    for (int n = 0; n < N; n++) {
-        const float *z = logits + (size_t)n * C;
-        float *p = probs + (size_t)n * C;
-        double mx = z[0], sum = 0.0;
-        for (int k = 1; k < C; k++)
-            mx = z[k] > mx ? z[k] : mx;
-        for (int k = 0; k < C; k++)
-            sum += exp((double)z[k] - mx);
-        for (int k = 0; k < C; k++) /* reads z[k] before it writes p[k]: probs may be logits */
-            p[k] = (float)(exp((double)z[k] - mx) / sum);
-    }
-    return RNNBPTT_OK;
-}

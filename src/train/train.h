@@ -21,6 +21,8 @@ struct rnnbptt_model {
     size_t *off;        /* [L·D] the offset of its parameters in the flat buffers */
     size_t head, n;     /* the head's offset; all floats */
     float *params, *grads;
+    double *trace;      /* the caller's gradient-norm trace (L·D, trace_T), or NULL */
+    int trace_T;
     void *arena;        /* the call scratch (net.c), grown as needed, kept */
     size_t arena_bytes;
 };
@@ -50,14 +52,32 @@ typedef struct {
 } rb_net_call;
 
 /* Training (outputs NULL): forward, loss, backward; gradients accumulated, *loss written (or
- * NULL). Inference (outputs set): the head's values into outputs. Allocates (grows m->arena)
- * before it writes anything: RNNBPTT_OK or RNNBPTT_ENOMEM. */
+ * NULL), and m->trace filled when set. Inference (outputs set): the head's values into outputs.
+ * Allocates (grows m->arena) before it writes anything: RNNBPTT_OK, RNNBPTT_EINVAL (sizes that
+ * overflow; a training call longer than m->trace_T while the trace is set) or RNNBPTT_ENOMEM. */
 rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, float *outputs);
 
 /* After a training rb_net_run of m: the states of every layer at step steps[b] of row b, (L,B,H)
  * h and c (LSTM; else c untouched) WRITTEN for the rows with steps[b] >= 0 (others untouched). */
 void rb_net_states_at(const rnnbptt_model *m, int T, int B, const int *steps, float *h,
                       float *c);
+
+/* ---- head.c: the dense head and the loss ---- */
+
+/* The head's scratch: logits Z and their gradient dZ (N,O); for LOSS_LAST_STEP the top output's
+ * last-step rows ylast and their gradient dylast (B,DH). */
+typedef struct {
+    float *Z, *dZ, *ylast, *dylast;
+} rb_head_scratch;
+
+/* Training: the head and the loss over the top layer's output Y (T,B,DH): returns the sum of the
+ * loss terms; dW_y and db_y accumulated; dY (T,B,DH) WRITTEN (zero where no term reaches). */
+double rb_head_train(rnnbptt_model *m, const rb_net_call *c, const float *Y,
+                     const rb_head_scratch *hs, float *dY);
+/* Inference: the head's values into out, (T,B,O) zero past each length, or (B,O) at each
+ * sequence's last step (ylast (B,DH) scratch). */
+void rb_head_predict(const rnnbptt_model *m, const rb_net_call *c, const float *Y, float *ylast,
+                     float *out);
 
 /* ---- state.c ---- */
 
