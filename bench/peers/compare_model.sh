@@ -22,7 +22,9 @@
 # each. OUT/raw/ holds one CSV per process (rnnbptt-bench --model's columns), OUT/logs/ their
 # output, OUT/table.md the table: per model, the median over the rounds of each process's median
 # step time, the peer / rnnbptt ratios (>= 1: rnnbptt faster) and how far the three losses differ
-# (they compute the same model on the same data, see bench/common.h golden()). The peers get
+# (they compute the same model on the same data, see bench/common.h golden()); OUT/table-best.md
+# the same with the best step over every round and rep (compare_table.py --figure best), the
+# figure least disturbed by other load on a shared machine. The peers get
 # --peak with the sgemm peak the bench measured just before them, for their pct_peak.
 # Threads and wait policies as in compare.sh (oneDNN: libgomp's default; PyTorch: PASSIVE).
 set -euo pipefail
@@ -143,7 +145,7 @@ for cell in "${cells[@]}"; do
     done
 done
 [ ${#csvs[@]} -gt 0 ] || die "no run produced a CSV (see $OUT/logs/)"
-"$PY" "$HERE/compare_table.py" --out "$OUT/table.md" \
+meta=(
     --meta "**rnnbptt models vs peers: one training step, $THREADS threads, $(date -u +%Y-%m-%d)**" \
     --meta "" \
     --meta "- Machine: ${cpu:-unknown CPU}, $(nproc) CPUs; $(uname -sr)" \
@@ -153,5 +155,6 @@ done
     --meta "- Peers: ${versions:-none}; oneDNN one primitive per layer, explicit zero h0, libgomp default wait policy; PyTorch with OMP_WAIT_POLICY=PASSIVE and OPENBLAS_NUM_THREADS=$THREADS" \
     --meta "- Step: forward through L layers (D directions), head y = h·W_yᵀ + b_y (O = $O), MSE ½Σ(y − target)² at every step, backward; rnnbptt: rnnbptt_model_train_step with config.threads = $THREADS" \
     --meta "- $ROUNDS interleaved rounds (rnnbptt, then each peer, model by model), each process $WARMUP warm-up + at least $REPS timed steps" \
-    --meta "- Command: \`$CMDLINE\`" \
-    "${csvs[@]}"
+    --meta "- Command: \`$CMDLINE\`")
+"$PY" "$HERE/compare_table.py" --out "$OUT/table.md" "${meta[@]}" "${csvs[@]}"
+"$PY" "$HERE/compare_table.py" --figure best --out "$OUT/table-best.md" "${meta[@]}" "${csvs[@]}" >/dev/null
