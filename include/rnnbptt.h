@@ -619,6 +619,20 @@ RNNBPTT_API void rnnbptt_tbptt_destroy(rnnbptt_tbptt *t);
  * model); different models in different threads never interfere. A model with threads >= 2 runs
  * its layers on its own team as rnnbptt_team describes. */
 
+/* ---- a model's recurrent weights, measured ------------------------------------------------ */
+
+/**
+ * rnnbptt_spectral of one H×H gate block of a model's W_h (G·H, H): layer 0..L−1, dir 0 or
+ * (bidirectional) 1, gate 0..G−1 — 0 for RNN_TANH and RNN_RELU, i f g o = 0..3 for LSTM,
+ * r z n = 0..2 for GRU — is rows gate·H .. gate·H + H − 1 of W_h, passed with ldw = H.
+ * radius, sigma_max WRITTEN as by rnnbptt_spectral (either may be NULL, not both). Reads the
+ * parameters only. Allocates as rnnbptt_spectral does (n = H).
+ * Returns as rnnbptt_spectral, and RNNBPTT_EINVAL for m NULL or no such layer, dir or gate; on
+ * every error both outputs are untouched.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_model_spectral(const rnnbptt_model *m, int layer, int dir,
+                                                  int gate, double *radius, double *sigma_max);
+
 /* ---- random numbers: the library's own seeded generator ----------------------------------- */
 
 /* xoshiro256** 1.0 (Blackman & Vigna 2018), seeded by SplitMix64 (Steele, Lea & Flood 2014);

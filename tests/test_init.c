@@ -1,5 +1,5 @@
-/* test_init.c — the library's generator (rnnbptt_rng) and initialization (rnnbptt_model_init,
- * rnnbptt_layer_init).
+/* test_init.c — the library's generator (rnnbptt_rng), initialization (rnnbptt_model_init,
+ * rnnbptt_layer_init) and rnnbptt_model_spectral.
  *
  * Exact checks: the generator's integers, uniform and normal floats and the model checksums
  * (FNV-1a 64 of the parameters' float32 bits, little-endian) equal tests/golden/init_data.h, which
@@ -589,6 +589,75 @@ static void init_rejects_bad_configs(void **state)
     rnnbptt_model_destroy(m);
 }
 
+/* ---- rnnbptt_model_spectral --------------------------------------------------------------- */
+
+/* Every gate block: the same bits as rnnbptt_spectral on the block (ldw = H), also with one
+ * output NULL; IDENTITY and ORTHOGONAL blocks have radius = sigma_max = gain (within the
+ * orthogonality above: 1e-4 relative). */
+static void model_spectral_of_each_block(void **state)
+{
+    (void)state;
+    static const rnnbptt_cell cells[] = {RNNBPTT_RNN_TANH, RNNBPTT_LSTM, RNNBPTT_GRU};
+    for (size_t k = 0; k < 3; k++)
+        for (int scheme = 0; scheme < 3; scheme++) {
+            const int H = 6, G = gates(cells[k]);
+            rnnbptt_init_config c = rnnbptt_init_defaults();
+            c.recurrent = scheme == 0 ? RNNBPTT_INIT_TORCH
+                                      : scheme == 1 ? RNNBPTT_INIT_IDENTITY
+                                                    : RNNBPTT_INIT_ORTHOGONAL;
+            c.gain = 1.25;
+            rnnbptt_model *m = make(cells[k], 3, H, 2, 1, 2);
+            assert_int_equal(rnnbptt_model_init(m, &c, 4), RNNBPTT_OK);
+            for (int l = 0; l < 2; l++)
+                for (int d = 0; d < 2; d++)
+                    for (int g = 0; g < G; g++) {
+                        const float *W = tensor(m, l, d, 1, NULL, NULL) + (size_t)g * H * H;
+                        double r0, s0, r1, s1, r2 = -1, s2 = -1;
+                        assert_int_equal(rnnbptt_spectral(H, W, H, &r0, &s0), RNNBPTT_OK);
+                        assert_int_equal(rnnbptt_model_spectral(m, l, d, g, &r1, &s1),
+                                         RNNBPTT_OK);
+                        assert_int_equal(rnnbptt_model_spectral(m, l, d, g, &r2, NULL),
+                                         RNNBPTT_OK);
+                        assert_int_equal(rnnbptt_model_spectral(m, l, d, g, NULL, &s2),
+                                         RNNBPTT_OK);
+                        assert_true(r0 == r1 && r0 == r2 && s0 == s1 && s0 == s2);
+                        if (scheme)
+                            assert_true(fabs(r0 - 1.25) <= 1e-4 && fabs(s0 - 1.25) <= 1e-4);
+                    }
+            rnnbptt_model_destroy(m);
+        }
+}
+
+static void model_spectral_rejects_bad_blocks(void **state)
+{
+    (void)state;
+    rnnbptt_model *uni = make(RNNBPTT_GRU, 3, 4, 2, 0, 2);
+    rnnbptt_model *rnn = make(RNNBPTT_RNN_TANH, 3, 4, 1, 1, 2);
+    const rnnbptt_init_config d = rnnbptt_init_defaults();
+    assert_int_equal(rnnbptt_model_init(uni, &d, 1), RNNBPTT_OK);
+    assert_int_equal(rnnbptt_model_init(rnn, &d, 1), RNNBPTT_OK);
+    const size_t n = rnnbptt_model_param_count(uni);
+    float *p0 = ref_malloc(n * sizeof *p0);
+    memcpy(p0, rnnbptt_model_params(uni), n * sizeof *p0);
+    double r = 7.0, s = 7.0;
+    static const int bad[][3] = {{-1, 0, 0}, {2, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 3},
+                                 {0, 0, -1}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        assert_int_equal(rnnbptt_model_spectral(uni, bad[k][0], bad[k][1], bad[k][2], &r, &s),
+                         RNNBPTT_EINVAL);
+    assert_int_equal(rnnbptt_model_spectral(rnn, 0, 0, 1, &r, &s), RNNBPTT_EINVAL);
+    assert_int_equal(rnnbptt_model_spectral(rnn, 0, 2, 0, &r, &s), RNNBPTT_EINVAL);
+    assert_int_equal(rnnbptt_model_spectral(NULL, 0, 0, 0, &r, &s), RNNBPTT_EINVAL);
+    assert_int_equal(rnnbptt_model_spectral(uni, 0, 0, 0, NULL, NULL), RNNBPTT_EINVAL);
+    assert_true(r == 7.0 && s == 7.0);
+    assert_int_equal(rnnbptt_model_spectral(rnn, 0, 1, 0, &r, &s), RNNBPTT_OK); /* reverse dir */
+    assert_int_equal(rnnbptt_model_spectral(uni, 1, 0, 2, &r, &s), RNNBPTT_OK);
+    assert_memory_equal(rnnbptt_model_params(uni), p0, n * sizeof *p0);
+    free(p0);
+    rnnbptt_model_destroy(uni);
+    rnnbptt_model_destroy(rnn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,6 +675,8 @@ int main(void)
         cmocka_unit_test(uniform_bounds_per_tensor),
         cmocka_unit_test(normal_scheme_moments),
         cmocka_unit_test(init_rejects_bad_configs),
+        cmocka_unit_test(model_spectral_of_each_block),
+        cmocka_unit_test(model_spectral_rejects_bad_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
