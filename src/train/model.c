@@ -15,8 +15,8 @@ static int config_ok(const rnnbptt_model_config *c)
                                c->cell == RNNBPTT_LSTM || c->cell == RNNBPTT_GRU) &&
            (c->loss == RNNBPTT_LOSS_MSE || c->loss == RNNBPTT_LOSS_SOFTMAX_XENT) &&
            (c->loss_at == RNNBPTT_LOSS_EVERY_STEP || c->loss_at == RNNBPTT_LOSS_LAST_STEP) &&
-           rb_dims_ok(2, c->hidden_size) && rb_dims_ok(4 * c->hidden_size, 2) &&
-           rb_dims_ok(c->output_size, 2 * c->hidden_size);
+           /* 8H = 2·(4H): a bidirectional LSTM layer's widths fit in int, and so O·2H */
+           rb_dims_ok(8, c->hidden_size) && rb_dims_ok(c->output_size, 2 * c->hidden_size);
 }
 
 /* Lays out m's layers (m->layer, m->off) and sets m->head and m->n; 0 on overflow. */
