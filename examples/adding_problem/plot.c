@@ -55,8 +55,9 @@ static int on_path(const char *name)
     return 0;
 }
 
-/* A gnuplot script writing both PNGs, its data inline (datablocks need gnuplot 5). */
-static void script(FILE *gp, const char *prefix, const add_options *o, const add_result *res,
+/* A gnuplot script writing both PNGs, its data inline (datablocks need gnuplot 5). Returns 1
+ * if it plots the trace. */
+static int script(FILE *gp, const char *prefix, const add_options *o, const add_result *res,
                    int n)
 {
     fprintf(gp, "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
@@ -64,6 +65,7 @@ static void script(FILE *gp, const char *prefix, const add_options *o, const add
                 "} else {\n  set terminal png size 900,560\n}\n"
                 "set key outside right\nset grid\n");
     char zeros[256] = "";
+    int shown[ADD_CELLS] = {0}, any = 0; /* cells with a value > 0 in their trace */
     for (int c = 0; c < n; c++) {
         int z = 0;
         fprintf(gp, "$trace%d << EOD\n", c);
@@ -80,16 +82,22 @@ static void script(FILE *gp, const char *prefix, const add_options *o, const add
         const size_t used = strlen(zeros);
         snprintf(zeros + used, sizeof zeros - used, "%s%s %d", c ? ", " : "",
                  add_cell_names[res[c].cell], z);
+        shown[c] = z < o->T;
+        any |= shown[c];
     }
-    fprintf(gp, "set output '%s-trace.png'\nset logscale y\nset format y '10^{%%T}'\n"
-                "set xlabel 'step t'\nset ylabel '‖∂L/∂h_t‖'\n"
-                "set title \"Gradient norm reaching h_t at the first training step "
-                "(T = %d, B = %d, H = %d)\\nzero values left out: %s\"\n",
-            prefix, o->T, o->batch, o->hidden, zeros);
-    fprintf(gp, "plot ");
-    for (int c = 0; c < n; c++)
-        fprintf(gp, "%s$trace%d with lines lw 2 title '%s'", c ? ", " : "", c,
-                add_cell_names[res[c].cell]);
+    if (any) { /* without a training step (--steps 0) there is no trace to plot */
+        fprintf(gp, "set output '%s-trace.png'\nset logscale y\nset format y '10^{%%T}'\n"
+                    "set xlabel 'step t'\nset ylabel '‖∂L/∂h_t‖'\n"
+                    "set title \"Gradient norm reaching h_t at the first training step "
+                    "(T = %d, B = %d, H = %d)\\nzero values left out: %s\"\nplot ",
+                prefix, o->T, o->batch, o->hidden, zeros);
+        for (int c = 0, first = 1; c < n; c++)
+            if (shown[c]) {
+                fprintf(gp, "%s$trace%d with lines lw 2 title '%s'", first ? "" : ", ", c,
+                        add_cell_names[res[c].cell]);
+                first = 0;
+            }
+    }
     fprintf(gp, "\nunset logscale y\nset format y '%%g'\n");
     fprintf(gp, "set output '%s-radius.png'\nset xlabel 'training step'\n"
                 "set ylabel 'spectral radius of W_{hh}'\n"
@@ -101,6 +109,7 @@ static void script(FILE *gp, const char *prefix, const add_options *o, const add
         fprintf(gp, "%s$radius%d with linespoints lw 2 title '%s'", c ? ", " : "", c,
                 add_cell_names[res[c].cell]);
     fprintf(gp, "\nset output\n");
+    return any;
 }
 
 int add_plot(const char *prefix, const add_options *o, const add_result *res, int n)
@@ -117,11 +126,13 @@ int add_plot(const char *prefix, const add_options *o, const add_result *res, in
         perror("adding_problem: gnuplot");
         return 1;
     }
-    script(gp, prefix, o, res, n);
+    const int trace = script(gp, prefix, o, res, n);
     if (pclose(gp) != 0) {
         fprintf(stderr, "adding_problem: gnuplot failed: the plots may be missing\n");
         return 1;
     }
-    fprintf(stderr, "adding: wrote %s-trace.png and %s-radius.png\n", prefix, prefix);
+    if (trace)
+        fprintf(stderr, "adding: wrote %s-trace.png\n", prefix);
+    fprintf(stderr, "adding: wrote %s-radius.png\n", prefix);
     return 0;
 }

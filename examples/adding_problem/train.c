@@ -155,9 +155,12 @@ int add_train_cell(const add_options *o, int cell, const float *test_x, const fl
             CHECK(radius_of(m, cell, &res->radius[k]));
             if (res->solved_step < 0 && res->test_mse[k] < ADD_GOAL_MSE)
                 res->solved_step = step;
-            fprintf(stderr, "adding: %s T %d step %d train_mse %.5f test_mse %.5f radius %.4f%s\n",
-                    add_cell_names[cell], T, step, res->train_mse[k], res->test_mse[k],
-                    res->radius[k], step == 0 ? " (initial)" : "");
+            char train_mse[32] = "-"; /* the mean over the steps since the last evaluation */
+            if (in_window)
+                snprintf(train_mse, sizeof train_mse, "%.5f", res->train_mse[k]);
+            fprintf(stderr, "adding: %s T %d step %d train_mse %s test_mse %.5f radius %.4f%s\n",
+                    add_cell_names[cell], T, step, train_mse, res->test_mse[k], res->radius[k],
+                    step == 0 ? " (initial)" : "");
             window = 0.0, in_window = 0;
         }
         if (step == o->steps)
