@@ -559,6 +559,14 @@ RNNBPTT_API rnnbptt_status rnnbptt_state_reset(rnnbptt_state *s, int row);
 /** Frees s (NULL: nothing). */
 RNNBPTT_API void rnnbptt_state_destroy(rnnbptt_state *s);
 
+/** Copies the carried state out: h [L·B·H] WRITTEN as (L,B,H) (layer l, row b at (l·B + b)·H);
+ *  c the same for LSTM (NULL: not wanted; not written for the other cells).
+ *  Returns RNNBPTT_OK or RNNBPTT_EINVAL (s or h NULL). */
+RNNBPTT_API rnnbptt_status rnnbptt_state_get(const rnnbptt_state *s, float *h, float *c);
+/** Sets the carried state: h (L,B,H) read; c (L,B,H) read for LSTM (NULL: zeros), ignored for
+ *  the other cells. Returns RNNBPTT_OK or RNNBPTT_EINVAL (s or h NULL). */
+RNNBPTT_API rnnbptt_status rnnbptt_state_set(rnnbptt_state *s, const float *h, const float *c);
+
 /**
  * The gradient-norm trace (vanishing and exploding gradients, measured): with trace set, every
  * following training call of m (train_step, tbptt_step) WRITES, for each layer l, direction d and
