@@ -13,8 +13,16 @@
  * Traffic bound (B = 1): W_h (G·H × H floats) read once per step forward and once backward,
  *   bound_ms = P·T·G·H·H·4 bytes / read bandwidth (measured by the run); P = 2 passes, or 1 with
  *   --phase fwd or bwd.
- * main.c's --help states the same; change both together. */
+ * main.c's --help states the same; change both together.
+ *
+ * Model mode (one training step of an L-layer model, D = 1 + bidirectional directions, head O):
+ *   F = Σ over layers l and directions of (F_fwd + F_bwd) at input I_l (I for l = 0, D·H above)
+ *       − D·2·R·G·H·I   (no dx at the first layer: the inputs need no gradient)
+ *       + 6·R·O·D·H     (head: forward y = h·W_yᵀ, dW_y = dyᵀ·h, dh = dy·W_y)
+ *   The loss, bias adds and bias gradients are not counted. model.c's --help states the same. */
 #include "common.h"
+
+#include <math.h>
 
 const char *const impl_names[IMPL_COUNT] = {"rnnbptt", "naive", "perstep", "rnnbptt-team"};
 const char *const cell_names[CELL_COUNT] = {"tanh", "relu", "lstm", "gru"};
@@ -46,6 +54,24 @@ double wh_bytes(const bench_point *p) { return 4.0 * cell_gates(p->cell) * p->H 
 double traffic_bound_ms(const bench_point *p, bench_phase ph, double gbs)
 {
     return (ph == PHASE_BOTH ? 2.0 : 1.0) * p->T * wh_bytes(p) / (gbs * 1e9) * 1e3;
+}
+
+double model_flops(const model_point *p)
+{
+    const int D = 1 + p->bidirectional;
+    const double R = (double)p->T * p->B, G = cell_gates(p->cell);
+    double f = 0.0;
+    for (int l = 0; l < p->layers; l++) {
+        const bench_point q = {p->cell, p->T, p->B, l ? D * p->H : p->I, p->H};
+        f += D * (flops_fwd(&q) + flops_bwd(&q));
+    }
+    return f - D * 2.0 * R * G * p->H * p->I + 6.0 * R * p->O * D * p->H;
+}
+
+float golden(size_t k, int salt, double scale)
+{
+    const double u = fmod((double)k * 0.6180339887498949 + salt * 0.1234567, 1.0);
+    return (float)(scale * (2.0 * u - 1.0));
 }
 
 void json_string(FILE *f, const char *s)

@@ -48,6 +48,21 @@ double wh_bytes(const bench_point *p);
 /* The B = 1 traffic bound of phase ph in ms: W_h read once per step per pass at `gbs` GB/s. */
 double traffic_bound_ms(const bench_point *p, bench_phase ph, double gbs);
 
+/* ---- model mode (model.c): a stack of L layers, one or two directions, a dense head ---- */
+typedef struct {
+    rnnbptt_cell cell;
+    int layers, bidirectional; /* L >= 1; 0 or 1 (D = 1 + bidirectional directions) */
+    int T, B, I, H, O;         /* O: the head's outputs */
+} model_point;
+/* FLOPs of one training step (forward + backward of every layer and direction, head, loss),
+ * the formula in common.c and in rnnbptt-bench --model --help. */
+double model_flops(const model_point *p);
+
+/* The data every model-mode implementation (this bench and bench/peers) fills its tensors with,
+ * so that they all compute the same loss: element k of a tensor is
+ * scale · (2·frac(k·0.6180339887498949 + salt·0.1234567) − 1), computed in double. */
+float golden(size_t k, int salt, double scale);
+
 /* ---- JSON ---- */
 void json_string(FILE *f, const char *s); /* s quoted, with " \ and control characters escaped */
 

@@ -7,6 +7,7 @@
 #include "baselines.h"
 #include "common.h"
 #include "machine.h"
+#include "model.h"
 #include "output.h"
 #include "run.h"
 
@@ -59,6 +60,8 @@ static void usage(FILE *f)
             "  --csv FILE       write the results as CSV\n"
             "  --json FILE      write the results (and the run header) as JSON\n"
             "  --plot FILE.png  GFLOP/s against T and against H, with gnuplot\n"
+            "  --model          the model mode instead: timed training steps of\n"
+            "                   stacked and bidirectional models (rnnbptt-bench --model --help)\n"
             "  --help           this text\n\n"
             "Columns (CSV/JSON): impl,cell,T,B,I,H,threads,fwd_ms,bwd_ms,total_ms,total_best_ms,\n"
             "  gflops,pct_peak,tokens_per_s,bytes. *_ms are medians over the reps, total_best_ms the\n"
@@ -208,6 +211,9 @@ int main(int argc, char **argv)
     int npts = 0;
     const char *csv = NULL, *json = NULL, *plot = NULL, *points = NULL;
 
+    for (int k = 1; k < argc; k++)
+        if (strcmp(argv[k], "--model") == 0)
+            return model_main(argc, argv);
     for (int k = 1; k < argc; k++)
         if (strcmp(argv[k], "--quick") == 0) {
             Ts = (ilist){{16, 64}, 2}, Bs = (ilist){{1, 16}, 2}, Hs = (ilist){{64, 256}, 2};

@@ -4,7 +4,8 @@
 # runs the named ones. A leg this CPU or toolchain cannot run is skipped with a message.
 #   plain     the include-direction check (scripts/check_includes.sh), a -Werror Release build in
 #             build/, ctest with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset (OpenBLAS picks its own
-#             kernels; the examples run as tests too), then a benchmark smoke run (never timed)
+#             kernels; the examples run as tests too), then benchmark smoke runs of the layer
+#             and the model modes (never timed)
 #   haswell   the same binaries, ctest with OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512
 #   asan      ASan + UBSan build in build-asan/, ctest (unset)
 #   v3        the library capped to x86-64-v3 (AVX2 + FMA), build-v3/, ctest (unset)
@@ -43,6 +44,7 @@ leg_plain() {
   run_ctest build
   if [[ -x build/bench/rnnbptt-bench ]]; then
     build/bench/rnnbptt-bench --quick # a smoke run: timings are printed, never asserted
+    build/bench/rnnbptt-bench --model --quick # tiny stacked and bidirectional models, the same
   fi
 }
 
