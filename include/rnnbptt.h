@@ -33,6 +33,7 @@
 #define RNNBPTT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -617,6 +618,230 @@ RNNBPTT_API void rnnbptt_tbptt_destroy(rnnbptt_tbptt *t);
 /* Threads: one call at a time per model, per state and per TBPTT object (a TBPTT step uses its
  * model); different models in different threads never interfere. A model with threads >= 2 runs
  * its layers on its own team as rnnbptt_team describes. */
+
+/* ---- a model's recurrent weights, measured ------------------------------------------------ */
+
+/**
+ * rnnbptt_spectral of one H×H gate block of a model's W_h (G·H, H): layer 0..L−1, dir 0 or
+ * (bidirectional) 1, gate 0..G−1 — 0 for RNN_TANH and RNN_RELU, i f g o = 0..3 for LSTM,
+ * r z n = 0..2 for GRU — is rows gate·H .. gate·H + H − 1 of W_h, passed with ldw = H.
+ * radius, sigma_max WRITTEN as by rnnbptt_spectral (either may be NULL, not both). Reads the
+ * parameters only. Allocates as rnnbptt_spectral does (n = H).
+ * Returns as rnnbptt_spectral, and RNNBPTT_EINVAL for m NULL or no such layer, dir or gate; on
+ * every error both outputs are untouched.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_model_spectral(const rnnbptt_model *m, int layer, int dir,
+                                                  int gate, double *radius, double *sigma_max);
+
+/* ---- random numbers: the library's own seeded generator ----------------------------------- */
+
+/* xoshiro256** 1.0 (Blackman & Vigna 2018), seeded by SplitMix64 (Steele, Lea & Flood 2014);
+ * period 2^256 − 1; not cryptographic. The same seed gives the same integers and the same float
+ * bits on every machine and compiler, as specified here (all integer arithmetic mod 2^64; every
+ * real operation one IEEE-754 double operation, rounded to nearest):
+ *
+ *   seed(x):   z = x; for k = 0..3: z += 0x9E3779B97F4A7C15; y = z;
+ *              y = (y ^ (y >> 30))·0xBF58476D1CE4E5B9; y = (y ^ (y >> 27))·0x94D049BB133111EB;
+ *              s[k] = y ^ (y >> 31)   (four different outputs of a bijection: never all zero)
+ *   next():    out = rotl(s[1]·5, 7)·9; t = s[1] << 17; s[2] ^= s[0]; s[3] ^= s[1];
+ *              s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45); return out
+ *   uniform:   per value, u = (next() >> 40)·2^−24 (24 bits: exact in float, 0 <= u < 1);
+ *              d = hi − lo; e = d·u; v = (float)(lo + e)
+ *   normal:    Marsaglia's polar method, per pair of values: a = (next() >> 11)·2^−52 − 1, then
+ *              b likewise (both exact, in [−1, 1)); s = a·a + b·b (the two squares, then their
+ *              sum); drawn again while s >= 1 or s = 0; f = sqrt(−2·ln(s) / s); the pair is
+ *              (float)(mean + sigma·(a·f)), then (float)(mean + sigma·(b·f)) (a·f, its product
+ *              with sigma, then the sum). For odd n the last pair's second value is dropped.
+ *   ln(s):     the library's own, not libm's: s = m·2^e with m in [√½, √2) (frexp, then m·2 and
+ *              e − 1 when m < √½); w = (m − 1)/(m + 1); q = w·w; P = 1/23, then for
+ *              k = 10, 9, ..., 0: P = P·q + 1/(2k + 1) (each 1/(2k + 1) the double nearest it);
+ *              ln s = e·ln2_hi + (e·ln2_lo + 2w·P), ln2_hi = 0x1.62e42feep-1,
+ *              ln2_lo = 0x1.a39ef35793c76p-33 (2w·P as (2w)·P).
+ * No libm function is in the path of the bits: sqrt is IEEE 754's correctly rounded square root
+ * and frexp is exact. The bits hold where double expressions are evaluated in double
+ * (FLT_EVAL_METHOD 0: x86-64, AArch64; not the x87) with no fused multiply-add contraction (the
+ * library compiles its generator with -ffp-contract=off). tests/golden/gen_init.py is an
+ * independent implementation of this specification; test_init checks the library against it. */
+
+/** The generator's state: on the stack or anywhere, copied freely (a copy repeats the stream).
+ *  Set it with rnnbptt_rng_seed; all-zero is the one invalid state (it would give only zeros). */
+typedef struct {
+    uint64_t s[4];
+} rnnbptt_rng;
+
+/** Seeds r from any 64-bit seed (see seed above). r NULL: nothing. */
+RNNBPTT_API void rnnbptt_rng_seed(rnnbptt_rng *r, uint64_t seed);
+
+/** The next 64 random bits (next above); 0 for r NULL. */
+RNNBPTT_API uint64_t rnnbptt_rng_next(rnnbptt_rng *r);
+
+/** A uniform integer in 0 .. bound − 1 without modulo bias: draws x = next() until
+ *  x >= 2^64 mod bound, returns x mod bound (an expected draw count below 2). 0, with no draw, for
+ *  bound 0 or r NULL. */
+RNNBPTT_API uint64_t rnnbptt_rng_below(rnnbptt_rng *r, uint64_t bound);
+
+/** out [n] WRITTEN with n uniform values on [lo, hi) (uniform above, one next() each; a value can
+ *  round up to hi, never beyond: lo <= v <= hi), 24 random bits each. n = 0 draws nothing.
+ *  Returns RNNBPTT_OK or RNNBPTT_EINVAL (r NULL, out NULL with n > 0, lo or hi not finite,
+ *  lo > hi; r and out untouched). */
+RNNBPTT_API rnnbptt_status rnnbptt_rng_uniform(rnnbptt_rng *r, float *out, size_t n, float lo,
+                                               float hi);
+
+/** out [n] WRITTEN with n values of N(mean, sigma²) (normal above: ⌈n/2⌉ pairs, each 2 next()
+ *  per try, 4/π tries on average); a value beyond float's range becomes ±Inf. Normal calls of
+ *  even n continue one another's stream seamlessly. n = 0 draws nothing.
+ *  Returns RNNBPTT_OK or RNNBPTT_EINVAL (r NULL, out NULL with n > 0, mean or sigma not finite,
+ *  sigma < 0; r and out untouched). */
+RNNBPTT_API rnnbptt_status rnnbptt_rng_normal(rnnbptt_rng *r, float *out, size_t n, float mean,
+                                              float sigma);
+
+/* ---- initialization --------------------------------------------------------------------- */
+
+/* Each tensor kind of a model gets one scheme; H is the hidden size, D the directions, O the
+ * head's outputs, G the gates, and a tensor (rows, cols) as rnnbptt_model_tensor gives it.
+ *
+ *   TORCH       PyTorch's default (nn.RNN / nn.LSTM / nn.GRU reset_parameters, nn.Linear's):
+ *               W_x, W_h, and GRU's b_x and b_h: U(−k, k) with k = 1/√H, one draw per element.
+ *               RNN and LSTM: torch draws bias_ih and bias_hh, each U(−k, k); rnnbptt's one b is
+ *               their sum, so each element is (float)(u1 + u2) of two consecutive draws (two
+ *               values of one rnnbptt_rng_uniform call): torch's distribution of b_ih + b_hh, a
+ *               triangle on [−2k, 2k].
+ *               W_y and b_y: U(−k, k) with k = 1/√(H·D) (nn.Linear: kaiming_uniform_ with a = √5
+ *               gives 1/√fan_in, its bias the same bound).
+ *   NORMAL      N(0, sigma²) per element (min-char-rnn: sigma 0.01).
+ *   XAVIER      Glorot uniform (Glorot & Bengio 2010), weights only: U(−k, k) with
+ *               k = √(6 / (fan_in + fan_out)), fan_in = cols and fan_out = rows of the whole
+ *               tensor, as torch.nn.init.xavier_uniform_ (gain 1) and Keras's glorot_uniform give
+ *               it: W_x √(6/(I + G·H)), W_h √(6/(H + G·H)), W_y √(6/(H·D + O)).
+ *   ORTHOGONAL  W_h only, per H×H gate block g (rows g·H .. g·H + H − 1): A is H·H draws of
+ *               N(0, 1) (one rnnbptt_rng_normal call), draw j at A[j mod H][j / H] (column-major,
+ *               as LAPACK reads it); A = QR by LAPACK's sgeqrf and sorgqr in float; Q's column j
+ *               is multiplied by the sign of R[j][j] (+1 for 0), making Q Haar-distributed (Saxe
+ *               et al. 2014; torch.nn.init.orthogonal_); the block is (float)(gain·Q). torch's
+ *               orthogonal_(weight_hh) instead makes the whole (G·H, H) matrix's columns
+ *               orthonormal, which in general leaves no gate block orthogonal. Q is orthogonal
+ *               up to LAPACK's float rounding (‖QᵀQ − I‖ about H·FLT_EPSILON); its bits depend on
+ *               the LAPACK and BLAS builds, unlike every other scheme's.
+ *   IDENTITY    W_h only: every H×H gate block (float)gain · I exactly (IRNN, Le et al. 2015).
+ *   CONSTANT    every element (float)value (0: zeros).
+ * The uniform schemes compute k in double (1/√·, √· correctly rounded) and draw with
+ * rnnbptt_rng_uniform(−(float)k, (float)k).
+ * forget_bias (LSTM only): when nonzero, the forget-gate block of b (elements H .. 2H − 1) is
+ * set to (float)forget_bias after the bias scheme has filled b (Jozefowicz et al. 2015 advise 1).
+ * b is torch's b_ih + b_hh: a PyTorch recipe that fills both forget blocks with 1 has 2 there.
+ *
+ * Order of draws, so that a seed fixes every value: one stream, rnnbptt_rng_seed(seed); the
+ * tensors in flat-buffer order (per layer and direction W_x, W_h, b_x[, b_h]; then W_y, b_y);
+ * TORCH, NORMAL, XAVIER: one rnnbptt_rng_uniform or rnnbptt_rng_normal call over the whole
+ * tensor, elements in memory order (RNN / LSTM TORCH bias: one call of 2·G·H values, element i
+ * the sum of values 2i and 2i + 1); ORTHOGONAL: one normal call per gate block, g = 0 .. G − 1;
+ * IDENTITY, CONSTANT and forget_bias draw nothing. */
+typedef enum {
+    RNNBPTT_INIT_TORCH,
+    RNNBPTT_INIT_NORMAL,
+    RNNBPTT_INIT_XAVIER,
+    RNNBPTT_INIT_ORTHOGONAL,
+    RNNBPTT_INIT_IDENTITY,
+    RNNBPTT_INIT_CONSTANT
+} rnnbptt_init_kind;
+
+/** Which scheme each tensor kind gets, and the schemes' numbers; each scheme reads only its
+ *  fields. Allowed: input (W_x), head_weight (W_y): TORCH, NORMAL, XAVIER, CONSTANT; recurrent
+ *  (W_h): all six; bias (b_x and GRU's b_h), head_bias (b_y): TORCH, NORMAL, CONSTANT. */
+typedef struct {
+    rnnbptt_init_kind input, recurrent, bias, head_weight, head_bias;
+    double sigma;       /* NORMAL's σ: 0 <= sigma <= FLT_MAX */
+    double gain;        /* ORTHOGONAL's and IDENTITY's scale: |gain| <= FLT_MAX */
+    double value;       /* CONSTANT's value: |value| <= FLT_MAX */
+    double forget_bias; /* LSTM: the forget-gate block of b, or 0 to leave it: |·| <= FLT_MAX */
+} rnnbptt_init_config;
+
+/** PyTorch's defaults: every kind TORCH; sigma 0.01, gain 1, value 0, forget_bias 0 (fields
+ *  TORCH does not read, ready for a switch of scheme). Never fails. */
+RNNBPTT_API rnnbptt_init_config rnnbptt_init_defaults(void);
+
+/**
+ * Initializes every parameter of m (WRITTEN; gradients untouched) as c says, from seed (see the
+ * order of draws above). With ORTHOGONAL it allocates one block per call, freed before it
+ * returns, before anything is written: H² + 2H floats plus the larger of the workspaces LAPACK's
+ * queries report for sgeqrf and sorgqr (at least H). No other scheme allocates.
+ * Returns RNNBPTT_OK, RNNBPTT_EINVAL (m or c NULL; a kind unknown or not allowed for its tensor;
+ * a field that a used scheme reads out of its range, NaN included; ORTHOGONAL with H·H past
+ * INT_MAX, as LAPACK indexes with int), RNNBPTT_ENOMEM, or
+ * RNNBPTT_ECONVERGE (sgeqrf or sorgqr reported an error: they report only invalid arguments,
+ * which the checks exclude, so a conforming LAPACK never does; were it to, the tensors before
+ * the failing block would be written already). On every other error nothing is written.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_model_init(rnnbptt_model *m, const rnnbptt_init_config *c,
+                                              uint64_t seed);
+
+/**
+ * The same for one bare layer: params [rnnbptt_param_count(L)] WRITTEN, its tensors W_x, W_h,
+ * b_x[, b_h] as in a model (TORCH's k = 1/√H); c's head fields are not read. A one-layer
+ * unidirectional model's model_init writes its layer exactly as this call with the same seed.
+ * Allocates as rnnbptt_model_init. Returns RNNBPTT_OK, RNNBPTT_EINVAL (L invalid or NULL, params
+ * or c NULL, c as above), RNNBPTT_ENOMEM or RNNBPTT_ECONVERGE (as above).
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_layer_init(const rnnbptt_layer *L, float *params,
+                                              const rnnbptt_init_config *c, uint64_t seed);
+
+/* ---- model files ------------------------------------------------------------------------ */
+
+/* A model file holds a model's configuration (all of rnnbptt_model_config but `threads`, which
+ * the loader is given), its parameters and, optionally, an optimizer: its kind, all seven
+ * hyperparameters as given (bit for bit, the ones its kind ignores too), its 64-bit step count
+ * and its float32 moments. No gradients, no state, no TBPTT object. Numbers are little-endian
+ * on every host, floats IEEE-754 bit patterns (NaN payloads kept); a CRC-32 (zlib's) covers
+ * every byte before it. docs/model-format.md gives the format field by field, with its
+ * versioning rule: a reader accepts every format version it knows and rejects a newer one.
+ * Threads: save only reads m and o (no train step or optimizer step on them meanwhile); load
+ * creates new objects; calls on different files or objects never interfere. Two saves to the
+ * same path at once each leave a whole file (one of the two). */
+
+/**
+ * Saves model m and, unless o is NULL, optimizer o (made for m's parameter count) to `path`,
+ * atomically: the file is written under a new temporary name in path's directory
+ * ("<path>.<pid>.<k>.tmp", the first k in 0..99 not taken), fsync'ed, closed and renamed over
+ * path, then path's directory is fsync'ed. A crash or a failure at any point before the rename
+ * leaves a file already at path byte-identical (and loadable); a failed save removes its
+ * temporary file. The new file gets the mode fopen(path, "w") would give a new file,
+ * 0666 & ~umask (an existing file's mode is not kept). Allocates one block (the two names),
+ * freed before it returns.
+ * Returns RNNBPTT_OK; RNNBPTT_EINVAL (m or path NULL, path empty, o made for another parameter
+ * count; nothing created); RNNBPTT_ENOMEM; RNNBPTT_EIO (an operating-system failure: creating,
+ * writing, syncing, closing or renaming the temporary file, e.g. a missing directory, no
+ * permission, a name too long for the temporary suffix, a full disk; or, after the rename, opening
+ * or syncing the directory: then path holds the new file but its durability is not known).
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_model_save(const rnnbptt_model *m, const rnnbptt_optim *o,
+                                              const char *path);
+
+/**
+ * Loads a model file: *m WRITTEN with a new model of the file's configuration, `threads` as in
+ * rnnbptt_model_config (0..RNNBPTT_TEAM_MAX_THREADS), its parameters the file's and its
+ * gradients zero. o NULL: the file's optimizer, if any, is checked (and CRC'd) but not created.
+ * o given: *o WRITTEN with a new optimizer (the file's kind, hyperparameters, step count and
+ * moments; the same next step as the saved one), or NULL when the file has none.
+ * Every field is checked, and every size against the file's length, before anything is
+ * allocated; what is then allocated is what rnnbptt_model_create and rnnbptt_optim_create
+ * allocate for the validated sizes (a corrupted count never makes it allocate more).
+ * Returns RNNBPTT_OK; RNNBPTT_EINVAL (path or m NULL, threads out of range); RNNBPTT_EIO (an
+ * operating-system failure: opening, stat or reading, e.g. a missing or unreadable file, or path
+ * not a regular file); RNNBPTT_EFORMAT (any defect of the content: a wrong magic, a newer format
+ * version, an unknown flag, enum or kind, a size < 1, a parameter or moment count that disagrees
+ * with the configuration, a configuration rnnbptt_model_create or hyperparameters
+ * rnnbptt_optim_create would refuse, non-zero optimizer fields without an optimizer, a length
+ * other than the sizes give (truncation included), a CRC mismatch); RNNBPTT_ENOMEM or
+ * RNNBPTT_ETHREAD (the team of `threads`). On every error *m and *o are untouched and nothing
+ * stays allocated.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_model_load(const char *path, int threads, rnnbptt_model **m,
+                                              rnnbptt_optim **o);
+
+/** *cfg WRITTEN with m's configuration (as created or loaded; `threads` as given then), e.g. to
+ *  learn a loaded model's sizes. Returns RNNBPTT_OK or RNNBPTT_EINVAL (m or cfg NULL). */
+RNNBPTT_API rnnbptt_status rnnbptt_model_get_config(const rnnbptt_model *m,
+                                                    rnnbptt_model_config *cfg);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 /* spectral.c — rnnbptt_spectral: the spectral radius (LAPACK sgeev) and the largest singular
- * value (LAPACK sgesvd) of a square row-major matrix, e.g. a recurrent W_hh.
+ * value (LAPACK sgesvd) of a square row-major matrix, e.g. a recurrent W_hh; and
+ * rnnbptt_model_spectral, the same of one gate block of a model's W_h.
  * Legend: n the matrix order; W (n,n) row-major with leading dimension ldw. */
 #include <math.h>
 #include <string.h>
@@ -66,4 +67,17 @@ rnnbptt_status rnnbptt_spectral(int n, const float *W, int ldw, double *radius,
     if (sigma_max)
         *sigma_max = smax;
     return RNNBPTT_OK;
+}
+
+rnnbptt_status rnnbptt_model_spectral(const rnnbptt_model *m, int layer, int dir, int gate,
+                                      double *radius, double *sigma_max)
+{
+    size_t off;
+    int rows;
+    RETURN_IF(!m || layer < 0, RNNBPTT_EINVAL); /* layer −1 is the head's */
+    RETURN_IF(rnnbptt_model_tensor(m, layer, dir, 1, &off, &rows, NULL) != RNNBPTT_OK,
+              RNNBPTT_EINVAL);
+    const int H = m->cfg.hidden_size;
+    RETURN_IF(gate < 0 || gate >= rows / H, RNNBPTT_EINVAL); /* W_h is (G·H, H) */
+    return rnnbptt_spectral(H, m->params + off + (size_t)gate * H * H, H, radius, sigma_max);
 }
