@@ -35,7 +35,13 @@ def main():
         print(f"| {s} | {c[s]['it']:.0f} | {py[s]['it']:.1f} | {c[s]['it'] / py[s]['it']:.1f}x "
               f"| {c[s]['5k']:.2f} | {py[s]['5k']:.2f} | {pyt[s]['5k']:.2f} "
               f"| {c[s]['final']:.2f} | {py[s]['final']:.2f} | {pyt[s]['final']:.2f} |")
-    mc, mp = (statistics.median(d[s]["it"] for s in seeds) for d in (c, py))
+    med = {(n, k): statistics.median(d[s][k] for s in seeds)
+           for n, d in (("c", c), ("py", py), ("pyt", pyt)) for k in ("it", "5k", "final")}
+    print(f"| median | {med['c', 'it']:.0f} | {med['py', 'it']:.1f} "
+          f"| {med['c', 'it'] / med['py', 'it']:.1f}x "
+          + " ".join(f"| {med[n, k]:.2f}" for k in ("5k", "final") for n in ("c", "py", "pyt"))
+          + " |")
+    mc, mp = med["c", "it"], med["py", "it"]
     print(f"\nmedian it/s: char_rnn {mc:.0f}, reference {mp:.1f}: **{mc / mp:.1f}x** "
           "(target >= 10x)\n")
     # Two readings of the band: char_rnn's median over the seeds inside it, and (stricter)
