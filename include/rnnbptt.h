@@ -515,6 +515,11 @@ RNNBPTT_API void rnnbptt_model_zero_grad(rnnbptt_model *m);
 RNNBPTT_API rnnbptt_status rnnbptt_model_tensor(const rnnbptt_model *m, int layer, int dir,
                                                 int which, size_t *offset, int *rows, int *cols);
 
+/** *cfg WRITTEN with m's configuration (as created or loaded; `threads` as given then), e.g. to
+ *  learn a loaded model's sizes. Returns RNNBPTT_OK or RNNBPTT_EINVAL (m or cfg NULL). */
+RNNBPTT_API rnnbptt_status rnnbptt_model_get_config(const rnnbptt_model *m,
+                                                    rnnbptt_model_config *cfg);
+
 /**
  * One training step over `batch`: forward through every layer and direction, the head and the
  * loss, then BPTT back to the inputs. Gradients ACCUMULATED into rnnbptt_model_grads (zero them
@@ -838,10 +843,6 @@ RNNBPTT_API rnnbptt_status rnnbptt_model_save(const rnnbptt_model *m, const rnnb
 RNNBPTT_API rnnbptt_status rnnbptt_model_load(const char *path, int threads, rnnbptt_model **m,
                                               rnnbptt_optim **o);
 
-/** *cfg WRITTEN with m's configuration (as created or loaded; `threads` as given then), e.g. to
- *  learn a loaded model's sizes. Returns RNNBPTT_OK or RNNBPTT_EINVAL (m or cfg NULL). */
-RNNBPTT_API rnnbptt_status rnnbptt_model_get_config(const rnnbptt_model *m,
-                                                    rnnbptt_model_config *cfg);
 
 #ifdef __cplusplus
 }

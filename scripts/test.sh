@@ -13,9 +13,8 @@
 #   l2-512k   the team rules as on cores with 512 KiB of L2, build-l2-512k/, ctest (unset)
 #   tsan      ThreadSanitizer build, the team and concurrency tests (scripts/tsan.sh)
 #   coverage  -O0 --coverage builds at native, v3 and baseline, gcovr over src/ merged
-#   fuzz      clang + libFuzzer build of the model loader's harness in build-fuzz/ (capped to the
-#             SSE2 baseline: clang 14 cannot link the target_clones of the native build), seeds
-#             from its make_seeds, then a run of RNNBPTT_FUZZ_SECONDS (30) seconds
+#   fuzz      clang + libFuzzer build of the model loader's harness in build-fuzz/, seeds from
+#             its make_seeds, then a run of RNNBPTT_FUZZ_SECONDS (30) seconds
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 jobs=2
@@ -108,7 +107,7 @@ leg_fuzz() {
   clang -fsanitize=fuzzer,address build-fuzz/fuzzer-probe.c -o build-fuzz/fuzzer-probe 2>/dev/null ||
     { skip fuzz "clang cannot link libFuzzer (Debian: libclang-rt-14-dev)"; return 0; }
   configure build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRNNBPTT_FUZZ=ON \
-    -DRNNBPTT_CPU_LEVEL=baseline -DRNNBPTT_BUILD_TESTS=OFF -DRNNBPTT_BUILD_BENCH=OFF \
+    -DRNNBPTT_BUILD_TESTS=OFF -DRNNBPTT_BUILD_BENCH=OFF \
     -DRNNBPTT_BUILD_EXAMPLES=OFF
   local corpus=build-fuzz/corpus log=build-fuzz/fuzz.log leaks status=0
   rm -rf "$corpus" && mkdir "$corpus"
