@@ -515,6 +515,11 @@ RNNBPTT_API void rnnbptt_model_zero_grad(rnnbptt_model *m);
 RNNBPTT_API rnnbptt_status rnnbptt_model_tensor(const rnnbptt_model *m, int layer, int dir,
                                                 int which, size_t *offset, int *rows, int *cols);
 
+/** *cfg WRITTEN with m's configuration (as created or loaded; `threads` as given then), e.g. to
+ *  learn a loaded model's sizes. Returns RNNBPTT_OK or RNNBPTT_EINVAL (m or cfg NULL). */
+RNNBPTT_API rnnbptt_status rnnbptt_model_get_config(const rnnbptt_model *m,
+                                                    rnnbptt_model_config *cfg);
+
 /**
  * One training step over `batch`: forward through every layer and direction, the head and the
  * loss, then BPTT back to the inputs. Gradients ACCUMULATED into rnnbptt_model_grads (zero them
@@ -553,6 +558,14 @@ RNNBPTT_API rnnbptt_status rnnbptt_state_create(const rnnbptt_model *m, int B, r
 RNNBPTT_API rnnbptt_status rnnbptt_state_reset(rnnbptt_state *s, int row);
 /** Frees s (NULL: nothing). */
 RNNBPTT_API void rnnbptt_state_destroy(rnnbptt_state *s);
+
+/** Copies the carried state out: h [L·B·H] WRITTEN as (L,B,H) (layer l, row b at (l·B + b)·H);
+ *  c the same for LSTM (NULL: not wanted; not written for the other cells).
+ *  Returns RNNBPTT_OK or RNNBPTT_EINVAL (s or h NULL). */
+RNNBPTT_API rnnbptt_status rnnbptt_state_get(const rnnbptt_state *s, float *h, float *c);
+/** Sets the carried state: h (L,B,H) read; c (L,B,H) read for LSTM (NULL: zeros), ignored for
+ *  the other cells. Returns RNNBPTT_OK or RNNBPTT_EINVAL (s or h NULL). */
+RNNBPTT_API rnnbptt_status rnnbptt_state_set(rnnbptt_state *s, const float *h, const float *c);
 
 /**
  * The gradient-norm trace (vanishing and exploding gradients, measured): with trace set, every
@@ -784,6 +797,60 @@ RNNBPTT_API rnnbptt_status rnnbptt_model_init(rnnbptt_model *m, const rnnbptt_in
  */
 RNNBPTT_API rnnbptt_status rnnbptt_layer_init(const rnnbptt_layer *L, float *params,
                                               const rnnbptt_init_config *c, uint64_t seed);
+
+/* ---- model files ------------------------------------------------------------------------ */
+
+/* A model file holds a model's configuration (all of rnnbptt_model_config but `threads`, which
+ * the loader is given), its parameters and, optionally, an optimizer: its kind, all seven
+ * hyperparameters as given (bit for bit, the ones its kind ignores too), its 64-bit step count
+ * and its float32 moments. No gradients, no state, no TBPTT object. Numbers are little-endian
+ * on every host, floats IEEE-754 bit patterns (NaN payloads kept); a CRC-32 (zlib's) covers
+ * every byte before it. docs/model-format.md gives the format field by field, with its
+ * versioning rule: a reader accepts every format version it knows and rejects a newer one.
+ * Threads: save only reads m and o (no train step or optimizer step on them meanwhile); load
+ * creates new objects; calls on different files or objects never interfere. Two saves to the
+ * same path at once each leave a whole file (one of the two). */
+
+/**
+ * Saves model m and, unless o is NULL, optimizer o (made for m's parameter count) to `path`,
+ * atomically: the file is written under a new temporary name in path's directory
+ * ("<path>.<pid>.<k>.tmp", the first k in 0..99 not taken), fsync'ed, closed and renamed over
+ * path, then path's directory is fsync'ed. A crash or a failure at any point before the rename
+ * leaves a file already at path byte-identical (and loadable); a failed save removes its
+ * temporary file. The new file gets the mode fopen(path, "w") would give a new file,
+ * 0666 & ~umask (an existing file's mode is not kept). Allocates one block (the two names),
+ * freed before it returns.
+ * Returns RNNBPTT_OK; RNNBPTT_EINVAL (m or path NULL, path empty, o made for another parameter
+ * count; nothing created); RNNBPTT_ENOMEM; RNNBPTT_EIO (an operating-system failure: creating,
+ * writing, syncing, closing or renaming the temporary file, e.g. a missing directory, no
+ * permission, a name too long for the temporary suffix, a full disk; or, after the rename, opening
+ * or syncing the directory: then path holds the new file but its durability is not known).
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_model_save(const rnnbptt_model *m, const rnnbptt_optim *o,
+                                              const char *path);
+
+/**
+ * Loads a model file: *m WRITTEN with a new model of the file's configuration, `threads` as in
+ * rnnbptt_model_config (0..RNNBPTT_TEAM_MAX_THREADS), its parameters the file's and its
+ * gradients zero. o NULL: the file's optimizer, if any, is checked (and CRC'd) but not created.
+ * o given: *o WRITTEN with a new optimizer (the file's kind, hyperparameters, step count and
+ * moments; the same next step as the saved one), or NULL when the file has none.
+ * Every field is checked, and every size against the file's length, before anything is
+ * allocated; what is then allocated is what rnnbptt_model_create and rnnbptt_optim_create
+ * allocate for the validated sizes (a corrupted count never makes it allocate more).
+ * Returns RNNBPTT_OK; RNNBPTT_EINVAL (path or m NULL, threads out of range); RNNBPTT_EIO (an
+ * operating-system failure: opening, stat or reading, e.g. a missing or unreadable file, or path
+ * not a regular file); RNNBPTT_EFORMAT (any defect of the content: a wrong magic, a newer format
+ * version, an unknown flag, enum or kind, a size < 1, a parameter or moment count that disagrees
+ * with the configuration, a configuration rnnbptt_model_create or hyperparameters
+ * rnnbptt_optim_create would refuse, non-zero optimizer fields without an optimizer, a length
+ * other than the sizes give (truncation included), a CRC mismatch); RNNBPTT_ENOMEM or
+ * RNNBPTT_ETHREAD (the team of `threads`). On every error *m and *o are untouched and nothing
+ * stays allocated.
+ */
+RNNBPTT_API rnnbptt_status rnnbptt_model_load(const char *path, int threads, rnnbptt_model **m,
+                                              rnnbptt_optim **o);
+
 
 #ifdef __cplusplus
 }

@@ -13,10 +13,12 @@
 #   l2-512k   the team rules as on cores with 512 KiB of L2, build-l2-512k/, ctest (unset)
 #   tsan      ThreadSanitizer build, the team and concurrency tests (scripts/tsan.sh)
 #   coverage  -O0 --coverage builds at native, v3 and baseline, gcovr over src/ merged
+#   fuzz      clang + libFuzzer build of the model loader's harness in build-fuzz/, seeds from
+#             its make_seeds, then a run of RNNBPTT_FUZZ_SECONDS (30) seconds
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 jobs=2
-all_legs=(plain haswell asan v3 baseline l2-512k tsan coverage)
+all_legs=(plain haswell asan v3 baseline l2-512k tsan coverage fuzz)
 legs=("$@")
 ((${#legs[@]})) || legs=("${all_legs[@]}")
 
@@ -54,13 +56,23 @@ leg_haswell() {
   OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512 run_ctest build
 }
 
+# lsan_works LEG DIR: prints 1 if LeakSanitizer runs here, else 0 with a note. It cannot run
+# under ptrace (some CI sandboxes); the leg then keeps ASan without it.
+lsan_works() {
+  local probe=$2/lsan-probe
+  printf 'int main(void) { return 0; }\n' >"$probe.c"
+  if cc -fsanitize=address "$probe.c" -o "$probe" && ASAN_OPTIONS=detect_leaks=1 "$probe" >/dev/null 2>&1; then
+    echo 1
+  else
+    echo "leg $1: LeakSanitizer does not work here; running ASan with detect_leaks=0" >&2
+    echo 0
+  fi
+}
+
 leg_asan() {
   configure build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRNNBPTT_SANITIZE=ON
-  # LeakSanitizer cannot run under ptrace (some CI sandboxes): probe it, keep ASan without it there.
-  local probe=build-asan/lsan-probe leaks=1
-  printf 'int main(void) { return 0; }\n' >"$probe.c"
-  cc -fsanitize=address "$probe.c" -o "$probe" && ASAN_OPTIONS=detect_leaks=1 "$probe" >/dev/null 2>&1 || leaks=0
-  ((leaks)) || echo "leg asan: LeakSanitizer does not work here; running ASan with detect_leaks=0"
+  local leaks
+  leaks=$(lsan_works asan build-asan)
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=$leaks} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
     run_ctest build-asan -LE exhaustive
 }
@@ -84,6 +96,33 @@ leg_l2-512k() {
 leg_tsan() { bash scripts/tsan.sh; }
 
 leg_coverage() { bash scripts/coverage.sh; }
+
+# The loader's fuzzer (tests/fuzz): ASan + UBSan + libFuzzer; any crash, leak, abort of the
+# harness's checks or allocation over 64 MiB (the inputs are a few KiB) fails the leg.
+leg_fuzz() {
+  command -v clang >/dev/null || { skip fuzz "no clang"; return 0; }
+  mkdir -p build-fuzz
+  printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' \
+    >build-fuzz/fuzzer-probe.c
+  clang -fsanitize=fuzzer,address build-fuzz/fuzzer-probe.c -o build-fuzz/fuzzer-probe 2>/dev/null ||
+    { skip fuzz "clang cannot link libFuzzer (Debian: libclang-rt-14-dev)"; return 0; }
+  configure build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRNNBPTT_FUZZ=ON \
+    -DRNNBPTT_BUILD_TESTS=OFF -DRNNBPTT_BUILD_BENCH=OFF \
+    -DRNNBPTT_BUILD_EXAMPLES=OFF
+  local corpus=build-fuzz/corpus log=build-fuzz/fuzz.log leaks status=0
+  rm -rf "$corpus" && mkdir "$corpus"
+  build-fuzz/tests/fuzz/make_seeds "$corpus"
+  leaks=$(lsan_works fuzz build-fuzz)
+  build-fuzz/tests/fuzz/fuzz_load -max_total_time="${RNNBPTT_FUZZ_SECONDS:-30}" -malloc_limit_mb=64 \
+    -detect_leaks="$leaks" -print_final_stats=1 -artifact_prefix=build-fuzz/ "$corpus" >"$log" 2>&1 ||
+    status=$?
+  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
+  if ((status)); then
+    tail -n 60 "$log"
+    echo "leg fuzz: the fuzzer failed (status $status); the input is in build-fuzz/, the log $log"
+    return 1
+  fi
+}
 
 for leg in "${legs[@]}"; do
   if ! declare -F "leg_$leg" >/dev/null; then

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../common.h"
+
 enum { ADD_CELLS = 4 };            /* tanh, irnn, lstm, gru: the order of --cell all */
 enum { ADD_EVAL_EVERY = 100 };     /* steps between test evaluations and radius samples */
 enum { ADD_TEST_N = 1000 };        /* sequences in the fixed test set */

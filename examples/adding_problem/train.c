@@ -1,11 +1,9 @@
 /* train.c — the adding problem's data and the training of one cell: model, init,
  * optimizer, the timed training step, and the measurements (test MSE, spectral radius of W_h,
  * the gradient-norm trace of the first step). */
-#define _POSIX_C_SOURCE 200809L
 #include "adding_problem.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 const char *const add_cell_names[ADD_CELLS] = {"tanh", "irnn", "lstm", "gru"};
 enum { TANH, IRNN, LSTM, GRU };
@@ -45,13 +43,6 @@ static rnnbptt_status init_model(rnnbptt_model *m, int cell, uint64_t seed)
         c.forget_bias = 1.0;
     }
     return rnnbptt_model_init(m, &c, seed);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* The spectral radius of W_h; for LSTM and GRU the largest over its gate blocks. */
@@ -167,7 +158,7 @@ int add_train_cell(const add_options *o, int cell, const float *test_x, const fl
             break;
         add_make_batch(&r, T, B, x, y, tmp);
         double loss;
-        const double t0 = now_s();
+        const double t0 = ex_now();
         rnnbptt_model_zero_grad(m);
         CHECK(rnnbptt_model_train_step(m, &train, NULL, &loss));
         for (size_t i = 0; i < n; i++)
@@ -175,7 +166,7 @@ int add_train_cell(const add_options *o, int cell, const float *test_x, const fl
         rnnbptt_status s = rnnbptt_clip_grad_norm(g, n, 1.0, NULL);
         if (s == RNNBPTT_OK)
             s = rnnbptt_optim_step(opt, p, g);
-        seconds += now_s() - t0;
+        seconds += ex_now() - t0;
         if (s == RNNBPTT_ENONFINITE)
             res->skipped++;
         else

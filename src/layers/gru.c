@@ -37,7 +37,7 @@ typedef struct {
     float *ht;
 } gates_ctx;
 
-static RB_CLONES void gates_step(const gates_ctx *x, int b0, int b1)
+static RB_CLONES void gru_gates_step(const gates_ctx *x, int b0, int b1)
 {
     const rb_fwd_args *a = x->a;
     const int t = x->t, T = a->d->T, H = a->d->H, GH = a->d->GH, W4 = 4 * H;
@@ -59,7 +59,7 @@ static RB_CLONES void gates_step(const gates_ctx *x, int b0, int b1)
     }
 }
 
-static void gates_rows(void *p, int b0, int b1) { gates_step(p, b0, b1); }
+static void gates_rows(void *p, int b0, int b1) { gru_gates_step(p, b0, b1); }
 
 /* Step t of the forward on rows b0..b1-1 (rb_step_fn). */
 static void fwd_step(const void *p, int t, int b0, int b1, rb_exec ex)
@@ -115,7 +115,7 @@ typedef struct {
     float *dXt, *dHt, *dhn;
 } grads_ctx;
 
-static RB_CLONES void grads_step(const grads_ctx *x, int b0, int b1)
+static RB_CLONES void gru_grads_step(const grads_ctx *x, int b0, int b1)
 {
     const rb_bwd_args *a = x->a;
     const int t = x->t, T = a->d->T, H = a->d->H, GH = a->d->GH, W4 = 4 * H;
@@ -140,7 +140,7 @@ static RB_CLONES void grads_step(const grads_ctx *x, int b0, int b1)
     }
 }
 
-static void grads_rows(void *p, int b0, int b1) { grads_step(p, b0, b1); }
+static void grads_rows(void *p, int b0, int b1) { gru_grads_step(p, b0, b1); }
 
 /* Step t of the backward on rows b0..b1-1 (rb_step_fn). work: dX and dHg (T,B,3H each), then
  * dhn (B,H). */

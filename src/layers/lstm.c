@@ -34,7 +34,7 @@ typedef struct {
     const float *cp;
 } gates_ctx;
 
-static RB_CLONES void gates_step(const gates_ctx *x, int b0, int b1)
+static RB_CLONES void lstm_gates_step(const gates_ctx *x, int b0, int b1)
 {
     const rb_fwd_args *a = x->a;
     const int t = x->t, T = a->d->T, H = a->d->H, GH = a->d->GH;
@@ -61,7 +61,7 @@ static RB_CLONES void gates_step(const gates_ctx *x, int b0, int b1)
     }
 }
 
-static void gates_rows(void *p, int b0, int b1) { gates_step(p, b0, b1); }
+static void gates_rows(void *p, int b0, int b1) { lstm_gates_step(p, b0, b1); }
 
 /* Where step t's rows start (floats) in the reserve: its activated gates A_t (B, 4H), from 0, and
  * its cell states C_t (B, H), after all T steps' gates. The backward's work lays out dA likewise,
@@ -126,7 +126,7 @@ typedef struct {
     float *dAt, *dhn, *dcn;
 } grads_ctx;
 
-static RB_CLONES void grads_step(const grads_ctx *x, int b0, int b1)
+static RB_CLONES void lstm_grads_step(const grads_ctx *x, int b0, int b1)
 {
     const rb_bwd_args *a = x->a;
     const int t = x->t, T = a->d->T, H = a->d->H, GH = a->d->GH;
@@ -152,7 +152,7 @@ static RB_CLONES void grads_step(const grads_ctx *x, int b0, int b1)
     }
 }
 
-static void grads_rows(void *p, int b0, int b1) { grads_step(p, b0, b1); }
+static void grads_rows(void *p, int b0, int b1) { lstm_grads_step(p, b0, b1); }
 
 /* Step t of the backward on rows b0..b1-1 (rb_step_fn). work: dA (T,B,4H), then dhn and dcn
  * (B,H each), which need no clearing: a sequence's last step ignores them (rb_gather_dh's

@@ -218,3 +218,28 @@ rnnbptt_status rnnbptt_optim_step(rnnbptt_optim *o, float *params, const float *
     }
     return RNNBPTT_OK;
 }
+
+/* ---- what model files read and restore (train.h) ---- */
+
+int rb_optim_moments(rnnbptt_optim_kind kind) { return optim_moments(kind); }
+
+int rb_optim_config_ok(const rnnbptt_optim_config *cfg)
+{
+    return optim_moments(cfg->kind) >= 0 && optim_config_ok(cfg);
+}
+
+rb_optim_info rb_optim_info_of(const rnnbptt_optim *o, const float **state)
+{
+    *state = o->state;
+    return (rb_optim_info){o->cfg, o->n, (size_t)optim_moments(o->cfg.kind), o->t};
+}
+
+rnnbptt_status rb_optim_restore(const rb_optim_info *info, rnnbptt_optim **o, float **state)
+{
+    rnnbptt_status st = rnnbptt_optim_create(&info->cfg, info->n, o);
+    if (st == RNNBPTT_OK) {
+        (*o)->t = info->t;
+        *state = (*o)->state;
+    }
+    return st;
+}

@@ -105,3 +105,30 @@ rnnbptt_status rnnbptt_state_reset(rnnbptt_state *s, int row)
 }
 
 void rnnbptt_state_destroy(rnnbptt_state *s) { rb_free(s); }
+
+static size_t state_floats(const rnnbptt_state *s)
+{
+    return (size_t)s->m->cfg.num_layers * (size_t)s->B * (size_t)s->m->cfg.hidden_size;
+}
+
+rnnbptt_status rnnbptt_state_get(const rnnbptt_state *s, float *h, float *c)
+{
+    RETURN_IF(!s || !h, RNNBPTT_EINVAL);
+    memcpy(h, s->h, state_floats(s) * sizeof(float));
+    if (c && s->c)
+        memcpy(c, s->c, state_floats(s) * sizeof(float));
+    return RNNBPTT_OK;
+}
+
+rnnbptt_status rnnbptt_state_set(rnnbptt_state *s, const float *h, const float *c)
+{
+    RETURN_IF(!s || !h, RNNBPTT_EINVAL);
+    memcpy(s->h, h, state_floats(s) * sizeof(float));
+    if (s->c) {
+        if (c)
+            memcpy(s->c, c, state_floats(s) * sizeof(float));
+        else
+            memset(s->c, 0, state_floats(s) * sizeof(float));
+    }
+    return RNNBPTT_OK;
+}

@@ -6,9 +6,29 @@
 
 #include "layers/layers.h"
 
+#include <stdint.h>
+
 /* ---- guard.c ---- */
 /* 1 if g[0..n-1] holds a NaN or an Inf. */
 int rb_any_nonfinite(const float *g, size_t n);
+
+/* ---- optim.c: what model files (file.c) read and restore of an optimizer ---- */
+
+/* An optimizer's configuration, parameter count, moment buffers (k of n floats each) and steps. */
+typedef struct {
+    rnnbptt_optim_config cfg;
+    size_t n, k;
+    uint64_t t;
+} rb_optim_info;
+/* The number of moment buffers kind keeps (0, 1 or 2); -1 for an unknown kind. */
+int rb_optim_moments(rnnbptt_optim_kind kind);
+/* 1 if rnnbptt_optim_create would accept cfg (a known kind, every field it reads in range). */
+int rb_optim_config_ok(const rnnbptt_optim_config *cfg);
+/* o's info; *state set to its k·n floats of moments. */
+rb_optim_info rb_optim_info_of(const rnnbptt_optim *o, const float **state);
+/* rnnbptt_optim_create(&info->cfg, info->n, o), then its step count set to info->t and *state to
+ * its k·n moments (zero) for the caller to fill. Its statuses; nothing written on an error. */
+rnnbptt_status rb_optim_restore(const rb_optim_info *info, rnnbptt_optim **o, float **state);
 
 /* ---- model.c: the model object ---- */
 
@@ -32,6 +52,41 @@ static inline int rb_layer_in(const rnnbptt_model *m, int l)
 {
     return l ? m->DH : m->cfg.input_size;
 }
+
+/* ---- format.c: the model file's header (docs/model-format.md); file.c does the I/O ---- */
+
+#define RB_FILE_VERSION 1u   /* the newest format version this reader knows; the one written */
+#define RB_FILE_HAS_OPTIM 1u /* flags bit 0: an optimizer follows the parameters */
+enum { RB_FILE_HEADER = 136, RB_FILE_TRAILER = 4, RB_FILE_CONFIG_FIELDS = 8, RB_FILE_HYPERS = 7 };
+
+/* The header, decoded. conf: cell, I, H, L, bidirectional, O, loss, loss_at; n parameters;
+ * kind, k moment buffers, t steps, hyper the bits of lr, momentum, alpha, beta1, beta2, eps,
+ * weight_decay, nstate = k·n moments (all zero without an optimizer). */
+typedef struct {
+    uint32_t version, flags, conf[RB_FILE_CONFIG_FIELDS], kind, k;
+    uint64_t n, t, hyper[RB_FILE_HYPERS], nstate;
+} rb_file_header;
+
+static inline void rb_put32(unsigned char *b, uint32_t v) /* little-endian */
+{
+    for (int i = 0; i < 4; i++)
+        b[i] = (unsigned char)(v >> 8 * i);
+}
+static inline uint32_t rb_get32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* The header of m and, unless oi is NULL, its optimizer: written to b[RB_FILE_HEADER], and
+ * returned. */
+rb_file_header rb_file_header_put(unsigned char *b, const rnnbptt_model *m,
+                                  const rb_optim_info *oi);
+/* 1 if b[RB_FILE_HEADER] is a header this reader knows (magic, a version it knows, known flags
+ * and enums), consistent in itself (counts that the configuration gives, optimizer fields zero
+ * without an optimizer, hyperparameters rnnbptt_optim_create accepts) and with a file of `bytes`
+ * bytes; then *h, *cfg (threads 0) and, with an optimizer, *oi are what it holds. */
+int rb_file_header_get(const unsigned char *b, uint64_t bytes, rb_file_header *h,
+                       rnnbptt_model_config *cfg, rb_optim_info *oi);
 
 /* ---- net.c: one call through the stack, head and loss ---- */
 

@@ -49,6 +49,46 @@ int rb_cond_init(pthread_cond_t *c);
 #define rb_cond_init(c) pthread_cond_init(c, NULL)
 #endif
 
+/* ---- io.c: every file operation of the library goes through these names (model files). In a
+ * test build (RB_TESTING) they count per application thread and can be made to fail, as the
+ * allocations above: rb_io_fault_arm(k) restarts the count and makes the k-th operation after it
+ * fail (0-based; -1: none) with errno EIO, that one only; rb_io_ops() gives the operations tried
+ * since arming. Release builds call POSIX directly and keep no such state. A file using these
+ * includes <fcntl.h>, <stdio.h>, <sys/stat.h> and <unistd.h>. ---- */
+#ifdef RB_TESTING
+#include <sys/stat.h>
+#include <sys/types.h>
+void rb_io_fault_arm(long io_index);
+long rb_io_ops(void);
+int rb_open(const char *path, int flags, mode_t mode);
+int rb_fstat(int fd, struct stat *st);
+ssize_t rb_read(int fd, void *buf, size_t n);
+ssize_t rb_write(int fd, const void *buf, size_t n);
+int rb_fsync(int fd);
+int rb_close(int fd);
+int rb_rename(const char *from, const char *to);
+#else
+#define rb_open open
+#define rb_fstat fstat
+#define rb_read read
+#define rb_write write
+#define rb_fsync fsync
+#define rb_close close
+#define rb_rename rename
+#endif
+
+/* ---- crc32.c: CRC-32 (IEEE 802.3, zlib's crc32()): reflected polynomial 0xEDB88320, initial
+ * value and final XOR 0xFFFFFFFF. The table is computed into the caller's rb_crc32 (1 KiB) by
+ * rb_crc32_init: no global state. rb_crc32_value(c) is the CRC of every byte given so far. ---- */
+#include <stdint.h>
+typedef struct {
+    uint32_t table[256];
+    uint32_t crc; /* the running register, before the final XOR */
+} rb_crc32;
+void rb_crc32_init(rb_crc32 *c);
+void rb_crc32_update(rb_crc32 *c, const void *p, size_t n);
+static inline uint32_t rb_crc32_value(const rb_crc32 *c) { return c->crc ^ 0xFFFFFFFFu; }
+
 /* For the per-row loops that take an optional previous state: called as
  * `p ? row(..., p) : row(..., NULL)`, the forced inlining yields one loop with the loads and one
  * without, instead of a NULL test inside the loop (which becomes masked loads, slow on AMD). */
