@@ -24,13 +24,14 @@
  * and only on cores with RB_BIG_L2: below, exchanging h between cores costs what the split saves. */
 #define RB_TEAM_B1_MIN RB_OWN_GEMV_MAX
 /* Each thread's slice of W_h, in bytes, at most NUM/DEN of its core's L2: 2 L2s on large-L2
- * cores (the slices partly stream from L3 and still pay), 3/4 of it on smaller ones (beyond, the
- * slices fall out of L2 and a team ran slower). With the AVX-512 kernel on large-L2 cores there is
- * no limit: a step's B rows reuse each element B times, so a streamed slice keeps it busy. */
+ * cores (the slices partly stream from L3 and still pay), and since the kernel's column
+ * remainder is vectorized, 2 L2s on smaller ones too (1.02-1.18x up to 864 KiB per thread on
+ * Zen 3; about even at 1.5-2 MiB). With the AVX-512 kernel on large-L2 cores there is no limit:
+ * a step's B rows reuse each element B times, so a streamed slice keeps it busy. */
 #define RB_SLICE_BIG_L2_NUM 2
 #define RB_SLICE_BIG_L2_DEN 1
-#define RB_SLICE_SMALL_L2_NUM 3
-#define RB_SLICE_SMALL_L2_DEN 4
+#define RB_SLICE_SMALL_L2_NUM 2
+#define RB_SLICE_SMALL_L2_DEN 1
 
 /* ---- the batch split (each thread the whole time loop on its own rows) [§ batch split] ---- */
 /* From this many batch rows per thread (fewer: the products are too thin for the kernel). */
