@@ -483,11 +483,12 @@ typedef struct rnnbptt_state rnnbptt_state; /* opaque: carried h (and c) of ever
 /**
  * Creates a model for cfg (copied; `threads` >= 2 starts an rnnbptt_team of that many threads,
  * owned and destroyed by the model) with parameters and gradients zero. Allocates the model and
- * its two flat buffers; each call below grows one scratch block the model keeps (one block, kept
- * for the next call: a call never allocates again at the same or a smaller T·B).
+ * its two flat buffers; the calls below share one scratch block the model keeps, reallocated
+ * only when a call needs more than any earlier call did (a loop of fixed T and B allocates on
+ * its first step only).
  * Returns RNNBPTT_OK, RNNBPTT_EINVAL (cfg or m NULL, a size < 1, an unknown cell, loss or
- * loss_at, bidirectional not 0 or 1, threads < 0, a parameter count past SIZE_MAX),
- * RNNBPTT_ENOMEM or RNNBPTT_ETHREAD; *m is written only on success.
+ * loss_at, bidirectional not 0 or 1, threads outside 0..RNNBPTT_TEAM_MAX_THREADS, a parameter
+ * count past SIZE_MAX), RNNBPTT_ENOMEM or RNNBPTT_ETHREAD; *m is written only on success.
  */
 RNNBPTT_API rnnbptt_status rnnbptt_model_create(const rnnbptt_model_config *cfg,
                                                 rnnbptt_model **m);
