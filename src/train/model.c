@@ -11,8 +11,9 @@ static int config_ok(const rnnbptt_model_config *c)
 {
     return c->input_size >= 1 && c->hidden_size >= 1 && c->num_layers >= 1 &&
            c->output_size >= 1 && (c->bidirectional == 0 || c->bidirectional == 1) &&
-           c->threads >= 0 && c->threads <= RNNBPTT_TEAM_MAX_THREADS && (c->cell == RNNBPTT_RNN_TANH || c->cell == RNNBPTT_RNN_RELU ||
-                               c->cell == RNNBPTT_LSTM || c->cell == RNNBPTT_GRU) &&
+           c->threads >= 0 && c->threads <= RNNBPTT_TEAM_MAX_THREADS &&
+           (c->cell == RNNBPTT_RNN_TANH || c->cell == RNNBPTT_RNN_RELU ||
+            c->cell == RNNBPTT_LSTM || c->cell == RNNBPTT_GRU) &&
            (c->loss == RNNBPTT_LOSS_MSE || c->loss == RNNBPTT_LOSS_SOFTMAX_XENT) &&
            (c->loss_at == RNNBPTT_LOSS_EVERY_STEP || c->loss_at == RNNBPTT_LOSS_LAST_STEP) &&
            /* 8H = 2·(4H): a bidirectional LSTM layer's widths fit in int, and so O·2H */
