@@ -19,16 +19,18 @@ int main(void)
     double loss = 0, norm;
     rnnbptt_status s = rnnbptt_model_create(&cfg, &m);
     if (!s) s = rnnbptt_model_init(m, &init, 42);
-    if (!s) s = rnnbptt_optim_create(&oc, rnnbptt_model_param_count(m), &o);
+    float *p = rnnbptt_model_params(m), *g = rnnbptt_model_grads(m); /* NULL for NULL */
+    size_t n = rnnbptt_model_param_count(m);                          /* 0 for NULL */
+    if (!s) s = rnnbptt_optim_create(&oc, n, &o);
     for (int step = 1; !s && step <= 400; step++) {
         rnnbptt_rng_uniform(&rng, x, T * B, -1.0f, 1.0f);
         for (int k = 0; k < T * B; k++) y[k] = k >= DELAY * B ? x[k - DELAY * B] : 0.0f;
         rnnbptt_batch batch = {.T = T, .B = B, .x = x, .targets = y};
         rnnbptt_model_zero_grad(m);
         s = rnnbptt_model_train_step(m, &batch, NULL, &loss);
-        if (!s) s = rnnbptt_clip_grad_norm(rnnbptt_model_grads(m), rnnbptt_model_param_count(m), 1.0, &norm);
-        if (!s) s = rnnbptt_optim_step(o, rnnbptt_model_params(m), rnnbptt_model_grads(m));
-        if (s == RNNBPTT_ENONFINITE) s = RNNBPTT_OK; /* the guard: nothing changed, skip the batch */
+        if (!s) s = rnnbptt_clip_grad_norm(g, n, 1.0, &norm);
+        if (!s) s = rnnbptt_optim_step(o, p, g);
+        if (s == RNNBPTT_ENONFINITE) s = RNNBPTT_OK; /* the guard: nothing changed; skip it */
         if (step == 1 || step % 100 == 0) printf("step %3d  mse %.5f\n", step, 2 * loss / (T * B));
     }
     if (!s) s = rnnbptt_model_save(m, o, "echo.rnnbptt");

@@ -96,7 +96,8 @@ static void trace_matches_reference(void **state)
         ref_fill_grid(&rng, x, sizeof x / sizeof *x, 1.0, 0x1p-20);
         ref_fill_grid(&rng, tg, sizeof tg / sizeof *tg, 1.0, 0x1p-20);
         double tr[T + 2], ref[T], *P = ref_dup_f2d(rnnbptt_model_params(m), n);
-        double *xd = ref_dup_f2d(x, sizeof x / sizeof *x), *td = ref_dup_f2d(tg, sizeof tg / sizeof *tg);
+        double *xd = ref_dup_f2d(x, sizeof x / sizeof *x);
+        double *td = ref_dup_f2d(tg, sizeof tg / sizeof *tg);
         for (int t = 0; t < T + 2; t++)
             tr[t] = -7.0;
         assert_int_equal(rnnbptt_model_set_trace(m, tr, T + 2), RNNBPTT_OK);
@@ -109,7 +110,8 @@ static void trace_matches_reference(void **state)
             got[t] = (float)tr[t];
         /* test_golden's bound for one layer's BPTT (c = 8) over K = T·(I + H + O + G·H + 1)
          * terms: the trace is a norm of gradients that bound covers, plus the head's products. */
-        assert_true(ref_check_scaled("trace", got, ref, T, 8.0, (double)T * (I + H + O + 4 * H + 1)));
+        assert_true(
+            ref_check_scaled("trace", got, ref, T, 8.0, (double)T * (I + H + O + 4 * H + 1)));
 
         /* T > max_T: EINVAL, nothing written (trace, gradients) */
         const float g0 = rnnbptt_model_grads(m)[0];

@@ -39,7 +39,8 @@ rnnbptt_status rnnbptt_mse_loss(int N, int D, const float *y, const float *targe
     RETURN_IF(!rb_dims_ok(N, D) || !y || !target || !loss, RNNBPTT_EINVAL);
     double s = 0.0;
     for (int n = 0; n < N; n++)
-        s += rb_mse_row(D, y + (size_t)n * D, target + (size_t)n * D, dy ? dy + (size_t)n * D : NULL);
+        s += rb_mse_row(D, y + (size_t)n * D, target + (size_t)n * D,
+                        dy ? dy + (size_t)n * D : NULL);
     *loss = (float)s;
     return RNNBPTT_OK;
 }

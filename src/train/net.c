@@ -65,7 +65,8 @@ static int plan_call(const rnnbptt_model *m, int T, int B, int state_out, int tr
     const size_t TB = (size_t)T * (size_t)B, H = (size_t)m->cfg.hidden_size;
     const size_t O = (size_t)m->cfg.output_size, DH = (size_t)m->DH, N = last ? (size_t)B : TB;
     size_t acc = 0, res = 0, work = 0, base;
-    if (!plan_layer(m, 0, T, B, train, &p->lay[0]) || !plan_layer(m, L > 1, T, B, train, &p->lay[1]))
+    if (!plan_layer(m, 0, T, B, train, &p->lay[0]) ||
+        !plan_layer(m, L > 1, T, B, train, &p->lay[1]))
         return 0;
     for (int k = 0; k < 2 * m->D; k++) { /* the largest reserve and work of any layer */
         rb_dims dm;
@@ -106,8 +107,14 @@ static float *lay(const net *n, int l, size_t off)
 static const layer_plan *lp(const net *n, int l) { return &n->p.lay[l > 0]; }
 static float *hof(const net *n, int l, int d) { return lay(n, l, lp(n, l)->h[d]); }
 /* Layer l's output (T,B,DH): h itself for one direction. */
-static float *yof(const net *n, int l) { return n->m->D == 2 ? lay(n, l, lp(n, l)->Y) : hof(n, l, 0); }
-static const float *params_of(const net *n, int l, int d) { return n->m->params + n->m->off[l * n->m->D + d]; }
+static float *yof(const net *n, int l)
+{
+    return n->m->D == 2 ? lay(n, l, lp(n, l)->Y) : hof(n, l, 0);
+}
+static const float *params_of(const net *n, int l, int d)
+{
+    return n->m->params + n->m->off[l * n->m->D + d];
+}
 static const float *state_row(const float *s, const net *n, int l)
 {
     return s ? s + (size_t)l * (size_t)n->c->B * (size_t)n->m->cfg.hidden_size : NULL;
@@ -285,7 +292,8 @@ void rb_net_states_at(const rnnbptt_model *m, int T, int B, const int *steps, fl
         for (int b = 0; b < B; b++) {
             if (steps[b] < 0)
                 continue;
-            const size_t at = ((size_t)steps[b] * Bz + (size_t)b) * H, to = ((size_t)l * Bz + b) * H;
+            const size_t at = ((size_t)steps[b] * Bz + (size_t)b) * H;
+            const size_t to = ((size_t)l * Bz + (size_t)b) * H;
             memcpy(h + to, hof(&n, l, 0) + at, H * sizeof(float));
             if (lstm && c)
                 memcpy(c + to, lay(&n, l, lp(&n, l)->res[0]) + rb_lstm_cells_at(T, B, (int)H) + at,
