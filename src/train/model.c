@@ -20,31 +20,43 @@ static int config_ok(const rnnbptt_model_config *c)
            rb_dims_ok(8, c->hidden_size) && rb_dims_ok(c->output_size, 2 * c->hidden_size);
 }
 
-/* Lays out m's layers (m->layer, m->off) and sets m->head and m->n; 0 on overflow. */
-static int layout(rnnbptt_model *m)
+/* The floats of the flat buffers for cfg, and of one layer block below the top (first: layer 0's,
+ * above: each other layer's), into *n, *first, *above; 0 when they overflow what we hand out
+ * (checked before anything is allocated). */
+static int param_total(const rnnbptt_model_config *c, size_t *n, size_t *first, size_t *above)
+{
+    const size_t D = (size_t)(1 + c->bidirectional), DH = D * (size_t)c->hidden_size;
+    const rnnbptt_layer L0 = {c->cell, c->input_size, c->hidden_size, NULL};
+    const rnnbptt_layer L1 = {c->cell, (int)DH, c->hidden_size, NULL};
+    *first = rnnbptt_param_count(&L0);
+    *above = rnnbptt_param_count(&L1);
+    *n = 0;
+    return *first && *above && rb_add_prod(n, D, *first, 1) &&
+           rb_add_prod(n, D * (size_t)(c->num_layers - 1), *above, 1) &&
+           rb_add_prod(n, 1, (size_t)c->output_size, DH + 1);
+}
+
+/* Lays out m's layers (m->layer, m->off, m->head) for the sizes param_total checked. */
+static void layout(rnnbptt_model *m, size_t first, size_t above)
 {
     const rnnbptt_model_config *c = &m->cfg;
     size_t n = 0;
     for (int l = 0; l < c->num_layers; l++)
         for (int d = 0; d < m->D; d++) {
-            rnnbptt_layer *L = &m->layer[l * m->D + d];
-            *L = (rnnbptt_layer){.cell = c->cell, .input_size = rb_layer_in(m, l),
-                                 .hidden_size = c->hidden_size, .team = m->team};
-            const size_t k = rnnbptt_param_count(L);
-            if (!k || !rb_add_prod(&n, 1, k, 1))
-                return 0;
-            m->off[l * m->D + d] = n - k;
+            m->layer[l * m->D + d] = (rnnbptt_layer){.cell = c->cell,
+                                                     .input_size = rb_layer_in(m, l),
+                                                     .hidden_size = c->hidden_size};
+            m->off[l * m->D + d] = n;
+            n += l ? above : first;
         }
     m->head = n;
-    if (!rb_add_prod(&n, 1, (size_t)c->output_size, (size_t)m->DH + 1))
-        return 0;
-    m->n = n;
-    return 1;
 }
 
 rnnbptt_status rnnbptt_model_create(const rnnbptt_model_config *cfg, rnnbptt_model **m)
 {
     RETURN_IF(!cfg || !m || !config_ok(cfg), RNNBPTT_EINVAL);
+    size_t n, first, above;
+    RETURN_IF(!param_total(cfg, &n, &first, &above), RNNBPTT_EINVAL);
     const size_t LD = (size_t)cfg->num_layers * (size_t)(1 + cfg->bidirectional);
     RETURN_IF(LD > ((size_t)PTRDIFF_MAX - sizeof(rnnbptt_model)) /
                        (sizeof(rnnbptt_layer) + sizeof(size_t)),
@@ -56,10 +68,9 @@ rnnbptt_status rnnbptt_model_create(const rnnbptt_model_config *cfg, rnnbptt_mod
     md->DH = md->D * cfg->hidden_size;
     md->off = (size_t *)(md + 1);
     md->layer = (rnnbptt_layer *)(md->off + LD);
-    rnnbptt_status st = RNNBPTT_EINVAL;
-    if (!layout(md))
-        goto fail;
-    st = RNNBPTT_ENOMEM;
+    md->n = n;
+    layout(md, first, above);
+    rnnbptt_status st = RNNBPTT_ENOMEM;
     md->params = rb_calloc(md->n, sizeof(float));
     md->grads = md->params ? rb_calloc(md->n, sizeof(float)) : NULL;
     if (!md->grads)
