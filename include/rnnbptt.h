@@ -25,7 +25,7 @@
  *     the team (none, or its number of threads: a call runs on a team only where
  *     rnnbptt_team_used says so), the BLAS's kernel (OpenBLAS picks one per CPU, or as
  *     OPENBLAS_CORETYPE says) and its thread count, and the instruction set the library picks
- *     on this CPU (x86-64 with AVX-512F, with AVX2 + FMA, or the SSE2 baseline). With all of them
+ *     on this CPU (one of three x86-64 levels; docs/performance.md). With all of them
  *     fixed, repeating a call gives bitwise the same outputs. Changing one changes only float
  *     rounding (sums in another order, fused multiply-adds).
  */
@@ -410,9 +410,8 @@ RNNBPTT_API rnnbptt_status rnnbptt_clip_grad_value(float *g, size_t n, double cl
  * n·FLT_EPSILON·sigma_max of the exact values when W is normal; an eigenvalue of a non-normal W
  * can be less accurate (a 2×2 Jordan block's, by about sqrt(FLT_EPSILON)·sigma_max).
  * Allocates one block per call, freed before it returns: n² + 2n floats plus the larger of the
- * two routines' optimal workspaces as LAPACK's queries report them (at least 5n floats; about
- * 70n with Debian's reference LAPACK 3.11). The outputs are computed in double from LAPACK's
- * float results.
+ * two routines' optimal workspaces as LAPACK's queries report them (at least 5n floats). The
+ * outputs are computed in double from LAPACK's float results.
  * Returns RNNBPTT_OK, RNNBPTT_EINVAL (W NULL, n < 1, n·n past INT_MAX, ldw < n, both outputs
  * NULL), RNNBPTT_ENONFINITE (a NaN or Inf in W), RNNBPTT_ENOMEM or RNNBPTT_ECONVERGE (LAPACK's
  * QR iteration did not converge); on every error both outputs are untouched.
@@ -673,7 +672,7 @@ RNNBPTT_API rnnbptt_status rnnbptt_model_spectral(const rnnbptt_model *m, int la
  *              ln2_lo = 0x1.a39ef35793c76p-33 (2w·P as (2w)·P).
  * No libm function is in the path of the bits: sqrt is IEEE 754's correctly rounded square root
  * and frexp is exact. The bits hold where double expressions are evaluated in double
- * (FLT_EVAL_METHOD 0: x86-64, AArch64; not the x87) with no fused multiply-add contraction (the
+ * (FLT_EVAL_METHOD 0) with no fused multiply-add contraction (the
  * library compiles its generator with -ffp-contract=off). tests/golden/gen_init.py is an
  * independent implementation of this specification; test_init checks the library against it. */
 
