@@ -228,6 +228,9 @@ static inline void rb_gather_dh(float *g, const float *dh_row, const float *dhT_
 
 /* ½ Σ_k (y_k − target_k)² over D columns; dy = y − target, or dy NULL. */
 double rb_mse_row(int D, const float *y, const float *target, float *dy);
+/* log Σ exp(z) over C columns (max-subtracted, in double), and p = softmax(z) (p may be z, or
+ * NULL: not wanted). */
+double rb_softmax_row(int C, const float *z, float *p);
 /* −log softmax(z)[label] over C columns (max-subtracted, in double); dz = softmax − onehot, or
  * dz NULL. label < 0: 0, and dz zero. */
 double rb_xent_row(int C, const float *z, int label, float *dz);

@@ -16,6 +16,18 @@ double rb_mse_row(int D, const float *y, const float *target, float *dy)
     return 0.5 * s;
 }
 
+double rb_softmax_row(int C, const float *z, float *p)
+{
+    double m = z[0], sum = 0.0;
+    for (int c = 1; c < C; c++)
+        m = z[c] > m ? z[c] : m;
+    for (int c = 0; c < C; c++)
+        sum += exp((double)z[c] - m);
+    for (int c = 0; p && c < C; c++) /* reads z[c] before it writes p[c]: p may be z */
+        p[c] = (float)(exp((double)z[c] - m) / sum);
+    return log(sum) + m;
+}
+
 double rb_xent_row(int C, const float *z, int label, float *dz)
 {
     if (label < 0) { /* ignored row: no loss, no gradient */
@@ -23,14 +35,10 @@ double rb_xent_row(int C, const float *z, int label, float *dz)
             dz[c] = 0.0f;
         return 0.0;
     }
-    double m = z[0], sum = 0.0;
-    for (int c = 1; c < C; c++)
-        m = z[c] > m ? z[c] : m;
-    for (int c = 0; c < C; c++)
-        sum += exp((double)z[c] - m);
-    for (int c = 0; dz && c < C; c++)
-        dz[c] = (float)(exp((double)z[c] - m) / sum) - (c == label ? 1.0f : 0.0f);
-    return log(sum) + m - z[label];
+    const double zl = z[label], lse = rb_softmax_row(C, z, dz); /* dz may hold the softmax */
+    if (dz)
+        dz[label] -= 1.0f;
+    return lse - zl;
 }
 
 rnnbptt_status rnnbptt_mse_loss(int N, int D, const float *y, const float *target, float *loss,

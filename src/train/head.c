@@ -7,7 +7,6 @@
 
 #include "exec/blas.h"
 
-#include <math.h>
 #include <string.h>
 
 /* 1 if row b at step t has a loss term (step valid, at or after from[b]). */
@@ -151,16 +150,7 @@ double rb_head_train(rnnbptt_model *m, const rb_net_call *c, const float *Ytop,
 rnnbptt_status rnnbptt_softmax(int N, int C, const float *logits, float *probs)
 {
     RETURN_IF(!rb_dims_ok(N, C) || !logits || !probs, RNNBPTT_EINVAL);
-    for (int n = 0; n < N; n++) {
-        const float *z = logits + (size_t)n * C;
-        float *p = probs + (size_t)n * C;
-        double mx = z[0], sum = 0.0;
-        for (int k = 1; k < C; k++)
-            mx = z[k] > mx ? z[k] : mx;
-        for (int k = 0; k < C; k++)
-            sum += exp((double)z[k] - mx);
-        for (int k = 0; k < C; k++) /* reads z[k] before it writes p[k]: probs may be logits */
-            p[k] = (float)(exp((double)z[k] - mx) / sum);
-    }
+    for (int n = 0; n < N; n++)
+        rb_softmax_row(C, logits + (size_t)n * C, probs + (size_t)n * C);
     return RNNBPTT_OK;
 }

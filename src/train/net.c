@@ -10,101 +10,20 @@
 #include <math.h>
 #include <string.h>
 
-/* Where a layer's pieces sit in its block of the arena (floats from the block's start). */
-typedef struct {
-    size_t h[2], res[2]; /* h (T,B,H) and the reserve of each direction */
-    size_t rin;          /* the reversed input (T,B,Il), or reversed tokens (T,B) for l = 0 */
-    size_t Y;            /* the output [h_fwd, h_rev] (T,B,2H) (D = 2) */
-    size_t size;
-} layer_plan;
-
-/* The arena of a call (floats from its start): layer 0's block, then blocks of layers 1..L-1,
- * then the call's shared pieces. */
-typedef struct {
-    layer_plan lay[2];             /* layer 0, every layer above */
-    size_t res;                    /* inference: one reserve for every layer */
-    size_t Z, dZ, ylast, dylast;   /* the head: logits (N,O) and gradient; last-step rows */
-    size_t dY[2], dh[2], dxr, work; /* backward: ping-pong dL/dY, dh per direction, reversed dx */
-    size_t hT, cT;                 /* (L,B,H) each: the states after each row's last step */
-    size_t sq;                     /* (T,B) doubles: the trace's squared row norms */
-    size_t floats;
-} plan;
-
-/* Appends a piece of k·a·b floats at *acc (64-byte aligned); 0 on overflow. */
-static int piece(size_t *at, size_t *acc, size_t k, size_t a, size_t b)
-{
-    *at = *acc;
-    if (!rb_add_prod(acc, k, a, b))
-        return 0;
-    *acc = (*acc + 15) & ~(size_t)15;
-    return 1;
-}
-
-/* Plans layer l's block; 0 on overflow. */
-static int plan_layer(const rnnbptt_model *m, int l, int T, int B, int train, layer_plan *p)
-{
-    const size_t TB = (size_t)T * (size_t)B, H = (size_t)m->cfg.hidden_size;
-    size_t acc = 0;
-    int ok = 1;
-    for (int d = 0; d < m->D; d++) {
-        rb_dims dm;
-        ok = ok && rb_dims_init(&dm, &m->layer[l * m->D + d], T, B) &&
-             piece(&p->h[d], &acc, 1, TB, H) &&
-             piece(&p->res[d], &acc, 1, train ? dm.n_reserve : 0, 1);
-    }
-    const size_t Il = (size_t)rb_layer_in(m, l), two = m->D == 2;
-    ok = ok && piece(&p->rin, &acc, two, TB, Il) && piece(&p->Y, &acc, two, TB, (size_t)m->DH);
-    p->size = acc;
-    return ok;
-}
-
-/* Plans the whole arena of a call; 0 when a size overflows. */
-static int plan_call(const rnnbptt_model *m, int T, int B, int state_out, int train, plan *p)
-{
-    const int L = m->cfg.num_layers, last = m->cfg.loss_at == RNNBPTT_LOSS_LAST_STEP;
-    const size_t TB = (size_t)T * (size_t)B, H = (size_t)m->cfg.hidden_size;
-    const size_t O = (size_t)m->cfg.output_size, DH = (size_t)m->DH, N = last ? (size_t)B : TB;
-    size_t acc = 0, res = 0, work = 0, base;
-    if (!plan_layer(m, 0, T, B, train, &p->lay[0]) ||
-        !plan_layer(m, L > 1, T, B, train, &p->lay[1]))
-        return 0;
-    for (int k = 0; k < 2 * m->D; k++) { /* the largest reserve and work of any layer */
-        rb_dims dm;
-        if (!rb_dims_init(&dm, &m->layer[(k / m->D ? L - 1 : 0) * m->D + k % m->D], T, B))
-            return 0;
-        res = dm.n_reserve > res ? dm.n_reserve : res;
-        work = dm.n_work > work ? dm.n_work : work;
-    }
-    const size_t two = m->D == 2, Imax = (size_t)(L > 1 && m->DH > m->cfg.input_size
-                                                      ? m->DH : m->cfg.input_size);
-    return piece(&base, &acc, 1, p->lay[0].size, 1) && /* layer 0's block sits first */
-           (L < 2 || rb_add_prod(&acc, (size_t)(L - 1), p->lay[1].size, 1)) &&
-           piece(&p->res, &acc, !train, res, 1) && piece(&p->Z, &acc, 1, N, O) &&
-           piece(&p->dZ, &acc, train, N, O) && piece(&p->ylast, &acc, last, (size_t)B, DH) &&
-           piece(&p->dylast, &acc, last && train, (size_t)B, DH) &&
-           piece(&p->dY[0], &acc, train, TB, DH) && piece(&p->dY[1], &acc, train, TB, DH) &&
-           piece(&p->dh[0], &acc, train && two, TB, H) &&
-           piece(&p->dh[1], &acc, train && two, TB, H) &&
-           piece(&p->dxr, &acc, train && two, TB, Imax) && piece(&p->work, &acc, train, work, 1) &&
-           piece(&p->hT, &acc, state_out, (size_t)L * (size_t)B, H) &&
-           piece(&p->cT, &acc, state_out, (size_t)L * (size_t)B, H) &&
-           piece(&p->sq, &acc, train && m->trace ? 2 : 0, TB, 1) && (p->floats = acc, 1);
-}
-
 /* A call in progress: the model, the call, its plan and arena. */
 typedef struct {
     rnnbptt_model *m;
     const rb_net_call *c;
-    plan p;
+    rb_plan p;
     float *a;
 } net;
 
 static float *lay(const net *n, int l, size_t off)
 {
-    const plan *p = &n->p;
+    const rb_plan *p = &n->p;
     return n->a + (l ? p->lay[0].size + (size_t)(l - 1) * p->lay[1].size : 0) + off;
 }
-static const layer_plan *lp(const net *n, int l) { return &n->p.lay[l > 0]; }
+static const rb_layer_plan *lp(const net *n, int l) { return &n->p.lay[l > 0]; }
 static float *hof(const net *n, int l, int d) { return lay(n, l, lp(n, l)->h[d]); }
 /* Layer l's output (T,B,DH): h itself for one direction. */
 static float *yof(const net *n, int l)
@@ -120,26 +39,36 @@ static const float *state_row(const float *s, const net *n, int l)
     return s ? s + (size_t)l * (size_t)n->c->B * (size_t)n->m->cfg.hidden_size : NULL;
 }
 
-/* dst rows (ldd apart) from src rows (lds apart), W floats each: dst[t,b] = src[s,b] with
- * s = t, or s = lengths[b] − 1 − t when reverse, for t < lengths[b]; (add) dst += src instead;
- * zeros past the length (left alone when add). */
-static void gather(float *dst, size_t ldd, const float *src, size_t lds, size_t W, int T, int B,
-                   const int *lengths, int reverse, int add)
+/* dst rows (ldd apart) from src rows (lds apart), W elements of `size` bytes each (floats, or the
+ * token ids): dst[t,b] = src[s,b] with s = t, or s = lengths[b] − 1 − t when reverse, for
+ * t < lengths[b]; zeros past the length. */
+static void gather(void *dst, size_t ldd, const void *src, size_t lds, size_t W, size_t size,
+                   int T, int B, const int *lengths, int reverse)
 {
     for (int t = 0; t < T; t++)
         for (int b = 0; b < B; b++) {
             const int len = lengths ? lengths[b] : T, s = reverse ? len - 1 - t : t;
-            float *o = dst + ((size_t)t * (size_t)B + (size_t)b) * ldd;
-            const float *i = src + ((size_t)s * (size_t)B + (size_t)b) * lds;
-            if (t >= len) {
-                if (!add)
-                    memset(o, 0, W * sizeof(float));
-            } else if (add) {
-                for (size_t j = 0; j < W; j++)
-                    o[j] += i[j];
-            } else {
-                memcpy(o, i, W * sizeof(float));
-            }
+            char *o = (char *)dst + ((size_t)t * (size_t)B + (size_t)b) * ldd * size;
+            if (t < len)
+                memcpy(o, (const char *)src + ((size_t)s * (size_t)B + (size_t)b) * lds * size,
+                       W * size);
+            else
+                memset(o, 0, W * size);
+        }
+}
+
+/* dst (T,B,W) += src time-reversed per row (src[lengths[b] − 1 − t, b]), at valid steps only. */
+static void add_reversed(float *dst, const float *src, size_t W, int T, int B, const int *lengths)
+{
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++) {
+            const int len = lengths ? lengths[b] : T;
+            if (t >= len)
+                continue;
+            float *o = dst + ((size_t)t * (size_t)B + (size_t)b) * W;
+            const float *i = src + ((size_t)(len - 1 - t) * (size_t)B + (size_t)b) * W;
+            for (size_t j = 0; j < W; j++)
+                o[j] += i[j];
         }
 }
 
@@ -171,22 +100,18 @@ static void forward_layer(net *n, int l, int train)
     if (D == 1)
         return;
     float *rin = lay(n, l, lp(n, l)->rin);
-    if (l == 0 && c->tokens) { /* the token ids, time-reversed per row (never read past len) */
-        int *rt = (int *)rin;
-        for (int t = 0; t < T; t++)
-            for (int b = 0; b < B; b++) {
-                const int len = c->lengths ? c->lengths[b] : T;
-                rt[(size_t)t * B + b] = t < len ? c->tokens[(size_t)(len - 1 - t) * B + b] : 0;
-            }
-    } else {
-        gather(rin, Il, l ? yof(n, l - 1) : c->x, Il, Il, T, B, c->lengths, 1, 0);
-    }
+    if (l == 0 && c->tokens) /* the token ids, time-reversed per row (never read past len) */
+        gather(rin, 1, c->tokens, 1, 1, sizeof(int), T, B, c->lengths, 1);
+    else
+        gather(rin, Il, l ? yof(n, l - 1) : c->x, Il, Il, sizeof(float), T, B, c->lengths, 1);
     in = input_of(n, l, 1);
     rb_layer_forward(&n->m->layer[l * D + 1], params_of(n, l, 1), T, B, &in, NULL, NULL,
                      hof(n, l, 1), NULL, NULL, train ? lay(n, l, lp(n, l)->res[1]) : res);
     float *Y = yof(n, l);
-    gather(Y, (size_t)2 * H, hof(n, l, 0), (size_t)H, (size_t)H, T, B, c->lengths, 0, 0);
-    gather(Y + H, (size_t)2 * H, hof(n, l, 1), (size_t)H, (size_t)H, T, B, c->lengths, 1, 0);
+    gather(Y, (size_t)2 * H, hof(n, l, 0), (size_t)H, (size_t)H, sizeof(float), T, B, c->lengths,
+           0);
+    gather(Y + H, (size_t)2 * H, hof(n, l, 1), (size_t)H, (size_t)H, sizeof(float), T, B,
+           c->lengths, 1);
 }
 
 /* The squared row norms for direction d of layer l (zeroed), or NULL when no trace is wanted. */
@@ -223,7 +148,7 @@ static void backward_layer(net *n, int l, const float *dY, float *dX)
     const size_t Il = (size_t)rb_layer_in(m, l);
     float *work = n->a + n->p.work, *dh0 = D == 2 ? n->a + n->p.dh[0] : NULL;
     if (D == 2)
-        gather(dh0, (size_t)H, dY, (size_t)2 * H, (size_t)H, T, B, c->lengths, 0, 0);
+        gather(dh0, (size_t)H, dY, (size_t)2 * H, (size_t)H, sizeof(float), T, B, c->lengths, 0);
     rb_input in = input_of(n, l, 0);
     rb_layer_backward(&m->layer[l * D], params_of(n, l, 0), T, B, &in, state_row(c->h0, n, l),
                       state_row(c->c0, n, l), hof(n, l, 0), lay(n, l, lp(n, l)->res[0]),
@@ -233,21 +158,21 @@ static void backward_layer(net *n, int l, const float *dY, float *dX)
     if (D == 1)
         return;
     float *dh1 = n->a + n->p.dh[1], *dxr = dX ? n->a + n->p.dxr : NULL;
-    gather(dh1, (size_t)H, dY + H, (size_t)2 * H, (size_t)H, T, B, c->lengths, 1, 0);
+    gather(dh1, (size_t)H, dY + H, (size_t)2 * H, (size_t)H, sizeof(float), T, B, c->lengths, 1);
     in = input_of(n, l, 1);
     rb_layer_backward(&m->layer[l * D + 1], params_of(n, l, 1), T, B, &in, NULL, NULL,
                       hof(n, l, 1), lay(n, l, lp(n, l)->res[1]), dh1, NULL, NULL,
                       m->grads + m->off[l * D + 1], dxr, NULL, NULL, work, trace_rows(n));
     trace_fill(n, l, 1);
     if (dX)
-        gather(dX, Il, dxr, Il, Il, T, B, c->lengths, 1, 1);
+        add_reversed(dX, dxr, Il, T, B, c->lengths);
 }
 
 rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, float *outputs)
 {
     net n = {.m = m, .c = c};
     const int train = !outputs, L = m->cfg.num_layers;
-    RETURN_IF(!plan_call(m, c->T, c->B, c->hT != NULL, train, &n.p), RNNBPTT_EINVAL);
+    RETURN_IF(!rb_plan_call(m, c->T, c->B, c->hT != NULL, train, &n.p), RNNBPTT_EINVAL);
     RETURN_IF(train && m->trace && c->T > m->trace_T, RNNBPTT_EINVAL);
     if (n.p.floats > m->arena_bytes / sizeof(float)) {
         float *a = rb_aligned_alloc(64, n.p.floats * sizeof(float));
@@ -284,7 +209,7 @@ rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, 
 void rb_net_states_at(const rnnbptt_model *m, int T, int B, const int *steps, float *h, float *c)
 {
     net n = {.m = (rnnbptt_model *)m, .a = m->arena};
-    (void)plan_call(m, T, B, 0, 1, &n.p); /* the plan of the run just made: it fitted */
+    (void)rb_plan_call(m, T, B, 0, 1, &n.p); /* the plan of the run just made: it fitted */
     const size_t H = (size_t)m->cfg.hidden_size, Bz = (size_t)B;
     const int lstm = m->cfg.cell == RNNBPTT_LSTM;
     for (int l = 0; l < m->cfg.num_layers; l++)

@@ -112,6 +112,32 @@ typedef struct {
  * overflow; a training call longer than m->trace_T while the trace is set) or RNNBPTT_ENOMEM. */
 rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, float *outputs);
 
+/* ---- plan.c: where a call's buffers sit in the model's arena ---- */
+
+/* Where a layer's pieces sit in its block of the arena (floats from the block's start). */
+typedef struct {
+    size_t h[2], res[2]; /* h (T,B,H) and the reserve of each direction */
+    size_t rin;          /* the reversed input (T,B,Il), or reversed tokens (T,B) for l = 0 */
+    size_t Y;            /* the output [h_fwd, h_rev] (T,B,2H) (D = 2) */
+    size_t size;
+} rb_layer_plan;
+
+/* The arena of a call (floats from its start): layer 0's block, then blocks of layers 1..L-1,
+ * then the call's shared pieces. */
+typedef struct {
+    rb_layer_plan lay[2];             /* layer 0, every layer above */
+    size_t res;                    /* inference: one reserve for every layer */
+    size_t Z, dZ, ylast, dylast;   /* the head: logits (N,O) and gradient; last-step rows */
+    size_t dY[2], dh[2], dxr, work; /* backward: ping-pong dL/dY, dh per direction, reversed dx */
+    size_t hT, cT;                 /* (L,B,H) each: the states after each row's last step */
+    size_t sq;                     /* (T,B) doubles: the trace's squared row norms */
+    size_t floats;
+} rb_plan;
+
+/* Plans the arena of a call of (T, B) (training or inference; state_out: states written back);
+ * 0 when a size overflows. */
+int rb_plan_call(const rnnbptt_model *m, int T, int B, int state_out, int train, rb_plan *p);
+
 /* After a training rb_net_run of m: the states of every layer at step steps[b] of row b, (L,B,H)
  * h and c (LSTM; else c untouched) WRITTEN for the rows with steps[b] >= 0 (others untouched). */
 void rb_net_states_at(const rnnbptt_model *m, int T, int B, const int *steps, float *h,
