@@ -50,30 +50,20 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "onednn_common.h"
+
 using dnnl::memory;
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
 namespace {
 
-enum class Cell { tanh, relu, lstm, gru };
+using namespace peer;
 
 struct Model {
     Cell cell;
     int L, D, T, B, I, H, O;
 };
-
-const char *cell_name(Cell c) {
-    switch (c) {
-    case Cell::tanh: return "tanh";
-    case Cell::relu: return "relu";
-    case Cell::lstm: return "lstm";
-    case Cell::gru: return "gru";
-    }
-    return "?";
-}
-
-int gates(Cell c) { return c == Cell::lstm ? 4 : c == Cell::gru ? 3 : 1; }
 
 // rnnbptt-bench --model's count (bench/common.c model_flops).
 double model_flops(const Model &m) {
@@ -92,19 +82,12 @@ float golden(size_t k, int salt, double scale) {
     return (float)(scale * (2.0 * u - 1.0));
 }
 
-// oneDNN gate g' holds the library's gate perm[g'] (GRU: u=z is the library's gate 1, r gate 0).
-int lib_gate(Cell c, int g) {
-    static const int gru_perm[3] = {1, 0, 2};
-    return c == Cell::gru ? gru_perm[g] : g;
-}
-
 // Floats of one layer and direction in the library's flat layout: W_x, W_h, b (, b_h for GRU).
 size_t lib_count(Cell c, size_t Il, size_t H) {
     const size_t G = gates(c);
     return G * H * Il + G * H * H + G * H * (c == Cell::gru ? 2 : 1);
 }
 
-float *ptr(const memory &m) { return static_cast<float *>(m.get_data_handle()); }
 
 struct Layer {
     int Il = 0;
@@ -327,11 +310,6 @@ void backward(Net &n) {
     for (int l = m.L - 1; l >= 0; l--) // layer l's diff_src is the diff_dst of layer l − 1
         n.layers[l].bwd.execute(n.strm, n.layers[l].ba);
     n.strm.wait();
-}
-
-double now_ms() {
-    using namespace std::chrono;
-    return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
 }
 
 double median(std::vector<double> v) {

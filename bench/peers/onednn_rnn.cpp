@@ -51,41 +51,25 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "onednn_common.h"
+
 using dnnl::memory;
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
 namespace {
 
+using namespace peer;
+
 struct Point {
     int T, B, I, H;
 };
-
-enum class Cell { tanh, relu, lstm, gru };
-
-const char *cell_name(Cell c) {
-    switch (c) {
-    case Cell::tanh: return "tanh";
-    case Cell::relu: return "relu";
-    case Cell::lstm: return "lstm";
-    case Cell::gru: return "gru";
-    }
-    return "?";
-}
-
-int gates(Cell c) { return c == Cell::lstm ? 4 : c == Cell::gru ? 3 : 1; }
 
 // rnnbptt-bench's count of one forward + backward (see the file comment).
 double flops(Cell c, const Point &p) {
     const double R = (double)p.T * p.B, G = gates(c), H = p.H, I = p.I;
     const double elementwise = c == Cell::lstm ? 9 + 24 : c == Cell::gru ? 11 + 17 : 0;
     return 6.0 * R * G * H * (I + H) + elementwise * R * H;
-}
-
-// oneDNN gate g' holds the library's gate perm[g'] (GRU: u=z is the library's gate 1, r gate 0).
-int lib_gate(Cell c, int g) {
-    static const int gru_perm[3] = {1, 0, 2};
-    return c == Cell::gru ? gru_perm[g] : g;
 }
 
 // Floats in the library's flat parameter vector (include/rnnbptt.h):
@@ -112,7 +96,6 @@ struct Layer {
 memory::desc md3(int a, int b, int c) { return memory::desc({a, b, c}, dt::f32, tag::tnc); }
 memory::desc md_state(const Point &p) { return memory::desc({1, 1, p.B, p.H}, dt::f32, tag::ldnc); }
 
-float *ptr(const memory &m) { return static_cast<float *>(m.get_data_handle()); }
 
 // Library layout -> oneDNN ldigo weights and ldgo bias (GRU: 4 biases u, r, n, and b_hn).
 void convert_params(Layer &L, const float *params) {
@@ -271,11 +254,6 @@ void build(Layer &L, const float *params) {
     }
     L.bytes = dst.get_size() + fpd.workspace_desc().get_size() +
               std::max(fpd.scratchpad_desc().get_size(), bpd.scratchpad_desc().get_size());
-}
-
-double now_ms() {
-    using namespace std::chrono;
-    return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
 }
 
 void run_fwd(Layer &L) {
