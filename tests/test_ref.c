@@ -407,7 +407,7 @@ static void run_cell(rnnbptt_cell cell)
  * use the full row tiles (8 with AVX-512, 6 with AVX2, 4 otherwise) and the remainder tiles of
  * 4, 2 and 1; H > 256 and T·B > 256 run the reductions in more than one block, and the dW
  * products (A transposed) pack their blocks. B = 25, 16 and 40 (the last at H = 61) run the
- * batch split where the rule gives it (AVX-512, 1 MiB of L2: B = 16 with 2 threads only), each
+ * batch split where the rule gives it (B = 16 with 2 threads only; W_h within 3/4 of the L2), each
  * thread's range of rows through every step. Teams of 2 and 3 threads (3 > this machine's
  * cores: the spin-waits must still make progress), against the same reference with the same
  * tolerances. */

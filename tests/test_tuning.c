@@ -1,8 +1,8 @@
 /* test_tuning.c — every decision of src/exec/policy.c on both sides of each number in src/exec/tuning.h,
  * from the table's names (so a change of a number moves the test with it, and a decision that
  * stops reading its number fails here). Teams are told their L2 size (rb_team_assume_l2); what
- * needs AVX-512 (the any-slice rule and the batch split) is checked on both sides where the
- * library runs its AVX-512 kernel (rb_gemm_avx512), and to be off elsewhere.
+ * needs AVX-512 (the any-slice rule) is checked on both sides where the library runs its AVX-512
+ * kernel (rb_gemm_avx512), and to be off elsewhere.
  * n_wh: elements of W_h (G·H·H); B·n_wh: multiply-adds per step. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,15 +60,15 @@ static void team_at_b1(void **state)
 }
 
 /* B > 1, split by steps: from RB_TEAM_STEP_MIN multiply-adds per step, slices within 3/4 of a
- * small L2 or 2 large L2s (any slice with AVX-512 on large-L2 cores). Batch sizes are chosen
- * outside the batch split's row range, so only this rule decides. */
+ * small L2 or 2 large L2s (any slice with AVX-512 on large-L2 cores). The batch is below the
+ * batch split's rows (RB_SPLIT_ROWS_MIN per thread), so only this rule decides. */
 static void team_at_b_over_1(void **state)
 {
     (void)state;
     const int avx512 = rb_gemm_avx512();
     const size_t small_l2 = RB_BIG_L2 / 2;
     rnnbptt_team *small = team_with(2, small_l2), *big = team_with(2, RB_BIG_L2);
-    const int B = 4 * RB_SPLIT_ROWS_MAX; /* 2 threads: above the batch split's rows */
+    const int B = RB_SPLIT_ROWS_MIN; /* 2 threads: below the batch split's rows */
     /* the step minimum */
     const size_t at = RB_TEAM_STEP_MIN / B;
     assert_int_equal(RB_TEAM_STEP_MIN % B, 0);
@@ -87,16 +87,17 @@ static void team_at_b_over_1(void **state)
     rnnbptt_team_destroy(small), rnnbptt_team_destroy(big);
 }
 
-/* The batch split: AVX-512 and a large L2; RB_SPLIT_ROWS_MIN.. rows per thread, at most
- * RB_SPLIT_ROWS_MAX where a step reaches RB_TEAM_STEP_MIN; from RB_SPLIT_STEP_MIN per step; W_h
- * within RB_SPLIT_WH_L2 of the L2. Where it fits, the call runs on the team even below
- * RB_TEAM_STEP_MIN. */
+/* The batch split, with any kernel instance and L2 size: RB_SPLIT_ROWS_MIN.. rows per thread, at
+ * most RB_SPLIT_ROWS_MAX where a step reaches RB_TEAM_STEP_MIN; from RB_SPLIT_STEP_MIN per step;
+ * W_h within RB_SPLIT_WH_L2 of the L2 (a large one and a small one). Where it fits, the call runs
+ * on the team even below RB_TEAM_STEP_MIN. */
 static void batch_split(void **state)
 {
     (void)state;
-    const int on = rb_gemm_avx512(); /* where the split exists at all */
+    const int on = RB_HAVE_TILES; /* where the split exists at all */
     const int n = 2;
-    rnnbptt_team *tm = team_with(n, RB_BIG_L2), *small = team_with(n, RB_BIG_L2 - 1);
+    const size_t small_l2 = RB_BIG_L2 / 2;
+    rnnbptt_team *tm = team_with(n, RB_BIG_L2), *small = team_with(n, small_l2);
     const int rows_min = RB_SPLIT_ROWS_MIN * n, rows_max = RB_SPLIT_ROWS_MAX * n;
     const size_t thin = RB_SPLIT_STEP_MIN / rows_min; /* rows_min · thin: the step minimum */
     assert_int_equal(RB_SPLIT_STEP_MIN % rows_min, 0);
@@ -117,8 +118,12 @@ static void batch_split(void **state)
     const size_t wh_edge = RB_BIG_L2 * RB_SPLIT_WH_L2_NUM / RB_SPLIT_WH_L2_DEN / sizeof(float);
     assert_int_equal(rb_split_fits(tm, rows_min, wh_edge), on);
     assert_int_equal(rb_split_fits(tm, rows_min, wh_edge + 1), 0);
-    /* a small L2: never */
-    assert_int_equal(rb_split_fits(small, rows_min, thin), 0);
+    /* a small L2: the same rules, its W_h limit NUM/DEN of that L2 */
+    const size_t s_edge = small_l2 * RB_SPLIT_WH_L2_NUM / RB_SPLIT_WH_L2_DEN / sizeof(float);
+    assert_int_equal(rb_split_fits(small, rows_min, thin), on);
+    assert_int_equal(rb_team_useful(small, rows_min, thin), on);
+    assert_int_equal(rb_split_fits(small, rows_min, s_edge), on);
+    assert_int_equal(rb_split_fits(small, rows_min, s_edge + 1), 0);
     rnnbptt_team_destroy(tm), rnnbptt_team_destroy(small);
 }
 
