@@ -62,6 +62,24 @@ static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, rb_opb Bm, float b
     gemm_cols_vec4(M, R, j0, j1, A, Bm, beta, bias, C, ldc, scratch);
 }
 
+/* Columns per strip of the instance gemm_cols runs (2 vectors). */
+static int gemm_strip(void)
+{
+#if defined(__x86_64__)
+    const int level = rb_cpu_level();
+#if RB_CPU_CAP >= RB_LEVEL_V4
+    if (level >= RB_LEVEL_V4)
+        return 32;
+#endif
+#if RB_CPU_CAP >= RB_LEVEL_V3
+    if (level >= RB_LEVEL_V3)
+        return 16;
+#endif
+    (void)level;
+#endif
+    return 8;
+}
+
 typedef struct {
     int M, N, R;
     rb_opa A;
@@ -96,12 +114,13 @@ void rb_team_gemm(rnnbptt_team *team, int M, int N, int R, rb_opa A, rb_opb Bm, 
 {
     rb_gemm_job j = {M, N, R, A, Bm, beta, bias, C, ldc, rb_team_pack(team)->scratch};
     /* A transposed A (the dW products) is packed block by block; split by columns, every thread
-     * would pack all of it. Column ranges are multiples of 32: every thread works on whole strips
-     * of every instance. */
+     * would pack all of it. Column ranges are multiples of the instance's strip (2 vectors), so
+     * that every thread works on whole strips: at N = 100 with AVX2, 48 and 52 columns (with 32,
+     * 32 and 68; see docs/performance.md, § kernel). */
     if (A.sm == 1 && M >= RB_GEMM_ROWS_MIN * rb_team_threads(team))
         rb_team_split_parts(team, M, 16, gemm_rows, &j);
     else
-        rb_team_split_parts(team, N, 32, gemm_columns, &j);
+        rb_team_split_parts(team, N, gemm_strip(), gemm_columns, &j);
 }
 
 void rb_part_gemm(rnnbptt_team *team, int part, int M, int N, int R, rb_opa A, rb_opb Bm,
