@@ -254,12 +254,53 @@ static void teams_come_and_go(void **state)
     job_free(&j);
 }
 
+/* rb_team_stay: while on, the calls of a run (a model's layers and head) leave the workers
+ * waiting instead of parking them at each release; turning it off parks them once. Without it
+ * every call parks them. The results are those of the calls without it, bit for bit. */
+static void a_run_of_calls_parks_its_team_once(void **state)
+{
+    (void)state;
+    job j;
+    job_init(&j, RNNBPTT_RNN_TANH, 345, 7u); /* on a 2-thread team from 512 KiB of L2 (above) */
+    rnnbptt_team *team = NULL;
+    assert_int_equal(rnnbptt_team_create(2, &team), RNNBPTT_OK);
+    rnnbptt_layer L = j.L;
+    L.team = team;
+    if (!rnnbptt_team_used(&L, B)) { /* no rule puts these sizes on a team here: nothing parks */
+        print_message("tanh H = 345, B = %d does not run on a 2-thread team here\n", B);
+        rnnbptt_team_destroy(team);
+        job_free(&j);
+        return;
+    }
+    assert_int_equal(job_run(&j, team), RNNBPTT_OK); /* forward and backward: 2 parks */
+    float *want = snapshot(&j);
+    const unsigned long p0 = rb_team_stats_of(team).parks;
+    assert_int_equal(p0, 2);
+    rb_team_stay(team, 1);
+    for (int r = 0; r < 3; r++)
+        assert_int_equal(job_run(&j, team), RNNBPTT_OK);
+    assert_int_equal(rb_team_stats_of(team).parks, p0); /* awake between the calls */
+    assert_true(matches(&j, want));
+    rb_team_stay(team, 0);
+    assert_int_equal(rb_team_stats_of(team).parks, p0 + 1);
+    rb_team_stay(team, 0); /* parked already: no job */
+    assert_int_equal(rb_team_stats_of(team).parks, p0 + 1);
+    assert_int_equal(job_run(&j, team), RNNBPTT_OK);
+    assert_int_equal(rb_team_stats_of(team).parks, p0 + 3);
+    assert_true(matches(&j, want));
+    rb_team_stay(NULL, 1); /* no team: nothing */
+    free(want);
+    rnnbptt_team_destroy(team);
+    job_free(&j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(separate_teams_never_interfere),
         cmocka_unit_test(a_shared_team_is_used_by_one_call_at_a_time),
         cmocka_unit_test(teams_come_and_go),
+        cmocka_unit_test(a_run_of_calls_parks_its_team_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,14 +69,20 @@ size_t rb_team_l2(const rnnbptt_team *tm); /* rb_cpu_l2() when tm was created */
 void rb_team_assume_l2(rnnbptt_team *tm, size_t l2); /* tests: the rules then read l2 */
 #endif
 /* What a team ran, for tests (no public symbol reads it): layer calls that ran on it, and of
- * those the ones that took the batch split (rb_time_loop; a forward or backward counts once). */
+ * those the ones that took the batch split (rb_time_loop; a forward or backward counts once);
+ * the times its workers were parked (put to sleep at a release, rb_team_stay). */
 typedef struct {
-    unsigned long calls, batch_split;
+    unsigned long calls, batch_split, parks;
 } rb_team_stats;
 rb_team_stats rb_team_stats_of(const rnnbptt_team *tm);
 /* Counts one call on tm (held by the caller), batch split or not. */
 void rb_team_count(rnnbptt_team *tm, int batch_split);
 void rb_team_run(rnnbptt_team *tm, rb_job_fn fn, void *arg); /* all parts, returns when done */
+/* on: from now, rb_team_release leaves tm's workers waiting for the next job (spinning, and after
+ * RB_SPIN_YIELDS asleep) instead of parking them; off: parks them now and from now at every
+ * release. For a run of consecutive calls by one thread (a model's layers and head), so that each
+ * call does not wake sleeping workers (a futex wake-up per call); tm NULL or held: no-op. */
+void rb_team_stay(rnnbptt_team *tm, int on);
 
 /* A GEMM operand Bm (R, N) read by columns of 16 (one cache line): element (r, j) at
  * p[(j / 16)·ps + r·ld + j % 16]. A row-major matrix is ld = its row length, ps = 16

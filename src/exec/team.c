@@ -34,13 +34,14 @@ struct rnnbptt_team {
     atomic_flag busy;   /* held by the one call using the team */
     int quit;
     int parked;         /* the workers sleep (after a park job, or since creation): the holder's */
+    int stay;           /* release leaves the workers waiting (rb_team_stay): the model's thread's */
     rb_job_fn fn;       /* the current job (NULL: park, or quit when quit is set) */
     void *arg;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     rb_pack pack; /* the kernel's scratch and weights for the current call (rb_team_pack) */
     size_t l2;    /* bytes of L2 per core, read at creation (rb_team_l2) */
-    rb_team_stats stats; /* written by the holder only (rb_team_count) */
+    rb_team_stats stats; /* written by the holder only (rb_team_count, rb_team_park) */
 };
 
 /* One turn of a wait loop: a pause first (the awaited thread is running on another core), then
@@ -177,6 +178,7 @@ static void rb_team_park(rnnbptt_team *tm)
         post(tm, NULL, NULL);
         wait_done(tm);
         tm->parked = 1;
+        tm->stats.parks++;
     }
 }
 
@@ -225,8 +227,18 @@ void rb_team_count(rnnbptt_team *tm, int batch_split)
 void rb_team_release(rnnbptt_team *tm)
 {
     if (tm) {
-        rb_team_park(tm);
+        if (!tm->stay)
+            rb_team_park(tm);
         atomic_flag_clear(&tm->busy);
+    }
+}
+
+void rb_team_stay(rnnbptt_team *tm, int on)
+{
+    rnnbptt_team *held = rb_team_acquire(tm);
+    if (held) {
+        held->stay = on;
+        rb_team_release(held); /* parks them when off */
     }
 }
 

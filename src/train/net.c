@@ -182,6 +182,7 @@ rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, 
         m->arena_bytes = n.p.floats * sizeof(float);
     }
     n.a = m->arena;
+    rb_team_stay(m->team, 1); /* its workers wait between the layers and the head */
     for (int l = 0; l < L; l++)
         forward_layer(&n, l, train);
     const float *Y = yof(&n, L - 1);
@@ -197,6 +198,7 @@ rnnbptt_status rb_net_run(rnnbptt_model *m, const rb_net_call *c, double *loss, 
         if (loss)
             *loss = s;
     }
+    rb_team_stay(m->team, 0);
     if (c->hT) {
         const size_t LBH = (size_t)L * (size_t)c->B * (size_t)m->cfg.hidden_size;
         memcpy(c->hT, n.a + n.p.hT, LBH * sizeof(float));
