@@ -45,19 +45,24 @@ static rnnbptt_status init_model(rnnbptt_model *m, int cell, uint64_t seed)
     return rnnbptt_model_init(m, &c, seed);
 }
 
-/* The spectral radius of W_h; for LSTM and GRU the largest over its gate blocks. */
-static rnnbptt_status radius_of(const rnnbptt_model *m, int cell, double *radius)
+/* The spectral radius of W_h; for LSTM and GRU the largest over its gate blocks. LAPACK runs on
+ * one BLAS thread (unless OPENBLAS_NUM_THREADS is set), the count going back to `threads` after:
+ * at H = 100 sgeev's threaded sgemv calls wake the BLAS's workers, which then spin for about
+ * 0.1 s against the model's team in the timed steps that follow (irnn, --threads 2: 1.34 ms per
+ * step against 1.00, medians of 5 runs; docs/examples.md). */
+static rnnbptt_status radius_of(const rnnbptt_model *m, int cell, int threads, double *radius)
 {
     *radius = 0.0;
-    for (int g = 0; g < cell_gates[cell]; g++) {
+    rnnbptt_status s = RNNBPTT_OK;
+    ex_blas_threads(1);
+    for (int g = 0; s == RNNBPTT_OK && g < cell_gates[cell]; g++) {
         double r;
-        rnnbptt_status s = rnnbptt_model_spectral(m, 0, 0, g, &r, NULL);
-        if (s != RNNBPTT_OK)
-            return s;
-        if (r > *radius)
+        s = rnnbptt_model_spectral(m, 0, 0, g, &r, NULL);
+        if (s == RNNBPTT_OK && r > *radius)
             *radius = r;
     }
-    return RNNBPTT_OK;
+    ex_blas_threads(threads);
+    return s;
 }
 
 /* Mean squared error of the model's predictions on the test set (pred [ADD_TEST_N] scratch). */
@@ -143,7 +148,7 @@ int add_train_cell(const add_options *o, int cell, const float *test_x, const fl
             res->eval_step[k] = step;
             res->train_mse[k] = in_window ? window / in_window : -1.0;
             CHECK(test_mse(m, &test, pred, &res->test_mse[k]));
-            CHECK(radius_of(m, cell, &res->radius[k]));
+            CHECK(radius_of(m, cell, o->threads, &res->radius[k]));
             if (res->solved_step < 0 && res->test_mse[k] < ADD_GOAL_MSE)
                 res->solved_step = step;
             char train_mse[32] = "-"; /* the mean over the steps since the last evaluation */
