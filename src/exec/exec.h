@@ -88,12 +88,18 @@ void rb_team_stay(rnnbptt_team *tm, int on);
  * p[(j / 16)·ps + r·ld + j % 16]. A row-major matrix is ld = its row length, ps = 16
  * (rb_opb_rows); a panel matrix (rb_team_panel) is ld = 16, ps = 16·R: each 16 columns' R rows
  * one contiguous stream, which the kernel reads in order (no page or cache-set stride between its
- * rows, whatever N is; OpenBLAS packs its B likewise at every call). */
+ * rows, whatever N is; OpenBLAS packs its B likewise at every call). A panel matrix is zpad:
+ * its columns N..(N rounded up to 16) are there, zeros, so the kernel reads its last columns as
+ * whole vectors in place. */
 typedef struct {
     const float *p;
     size_t ld, ps;
+    int zpad;
 } rb_opb;
-static inline rb_opb rb_opb_rows(const float *p, int ld) { return (rb_opb){p, (size_t)ld, 16}; }
+static inline rb_opb rb_opb_rows(const float *p, int ld)
+{
+    return (rb_opb){p, (size_t)ld, 16, 0};
+}
 /* Where Bm's element (r, j) is. */
 static inline const float *rb_opb_at(rb_opb B, int r, int j)
 {

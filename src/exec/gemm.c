@@ -229,6 +229,6 @@ rb_opb rb_team_panel(rnnbptt_team *team, int R, int N, const float *src, size_t 
 {
     rb_panel_job j = {R, N, src, sr, sj, P};
     rb_team_split(team, (N + 15) / 16, 1, panel_range, &j);
-    return (rb_opb){P, 16, (size_t)16 * (size_t)R};
+    return (rb_opb){P, 16, (size_t)16 * (size_t)R, 1};
 }
 #endif

@@ -133,20 +133,27 @@ RB_FN(gemm_strip)(const int NV, int M, int R, rb_opa A, const float *ap, const f
 }
 
 /* The last nq < RB_VL columns j.. of a block (rows of mc by rc steps): a strip of one vector over
- * Bm's columns copied into panel with zeros after them, into rows of RB_VL floats of ct (C's
- * columns copied in first when accumulating; bias padded likewise), of which the nq valid columns
- * are copied back to C in chunks of RB_MC rows. Each element sums its products in the same order
- * as a full strip's. Measured on Zen 3 (AVX2), team of 2, LSTM B = 32 H = 100 I = 2: the
- * backward 2.3x as fast as the scalar loop it replaces (docs/performance.md, § remainder). */
+ * Bm's columns (read in place from a zero-padded panel matrix, else copied into panel with zeros
+ * after them), into rows of RB_VL floats of ct (C's columns copied in first when accumulating;
+ * bias padded likewise), of which the nq valid columns are copied back to C in chunks of RB_MC
+ * rows. Each element sums its products in the same order as a full strip's. Measured on Zen 3
+ * (AVX2), team of 2, LSTM B = 32 H = 100 I = 2: the backward 2.3x as fast as the scalar loop it
+ * replaces; a panel matrix read in place rather than copied, relu B = 32 H = 100 I = 2 forward
+ * and backward 1.02-1.05x (docs/performance.md, § remainder). */
 static inline __attribute__((always_inline)) RB_ATTR void
 RB_FN(gemm_rest)(int mc, int rc, int nq, rb_opa Ar, const float *ap, rb_opb Bm, int r0, int j,
                  int accumulate, const float *bias, float *C, int ldc, float *panel)
 {
     float ct[RB_MC * RB_VL], bpad[RB_VL] = {0};
-    for (int r = 0; r < rc; r++) {
-        float *row = panel + (size_t)r * RB_VL;
-        for (int q = 0; q < RB_VL; q++)
-            row[q] = q < nq ? *rb_opb_at(Bm, r0 + r, j + q) : 0.0f;
+    const float *bv = rb_opb_at(Bm, r0, j);
+    size_t ldb = Bm.ld;
+    if (!Bm.zpad) {
+        for (int r = 0; r < rc; r++) {
+            float *row = panel + (size_t)r * RB_VL;
+            for (int q = 0; q < RB_VL; q++)
+                row[q] = q < nq ? *rb_opb_at(Bm, r0 + r, j + q) : 0.0f;
+        }
+        bv = panel, ldb = RB_VL;
     }
     if (accumulate)
         for (int m = 0; m < mc; m++)
@@ -154,8 +161,8 @@ RB_FN(gemm_rest)(int mc, int rc, int nq, rb_opa Ar, const float *ap, rb_opb Bm, 
                 ct[(size_t)m * RB_VL + q] = q < nq ? C[(size_t)m * ldc + q] : 0.0f;
     if (bias)
         memcpy(bpad, bias, (size_t)nq * sizeof(float));
-    const float *const Pv[2] = {panel, NULL};
-    RB_FN(gemm_strip)(1, mc, rc, Ar, ap, Pv, RB_VL, accumulate, bias ? bpad : NULL, ct, RB_VL);
+    const float *const Pv[2] = {bv, NULL};
+    RB_FN(gemm_strip)(1, mc, rc, Ar, ap, Pv, ldb, accumulate, bias ? bpad : NULL, ct, RB_VL);
     for (int m = 0; m < mc; m++)
         memcpy(C + (size_t)m * ldc, ct + (size_t)m * RB_VL, (size_t)nq * sizeof(float));
 }

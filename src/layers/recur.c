@@ -42,7 +42,7 @@ rnnbptt_team *rb_fwd_prepare(rnnbptt_team *team, const rb_dims *d, const float *
         return NULL;
     pk->wxt = rb_team_panel(team, I, GH, Wx, 1, (size_t)I, buf); /* W_xᵀ (I, GH) = W_x (GH, I)ᵀ */
     pk->wht = nh ? rb_team_panel(team, H, GH, Wh, 1, (size_t)H, buf + nx) /* W_hᵀ (H, GH) */
-                 : (rb_opb){NULL, 0, 0};
+                 : (rb_opb){NULL, 0, 0, 0};
     return team;
 #else
     (void)d, (void)Wx, (void)Wh;

@@ -38,7 +38,7 @@ typedef struct {
 
 static head_exec head_begin(const rnnbptt_model *m)
 {
-    head_exec h = {NULL, {NULL, 0, 0}};
+    head_exec h = {NULL, {NULL, 0, 0, 0}};
 #if RB_HAVE_TILES
     const int O = m->cfg.output_size, DH = m->DH;
     rnnbptt_team *tm = rb_team_acquire(m->team);
