@@ -57,7 +57,7 @@
 #define RB_PACK_AHEAD 4 /* rows of a transposed A prefetched ahead of its packing */
 /* A transposed A (the dW products) is split over the threads by rows of C, each packing only its
  * own rows, from this many rows per thread; fewer, by columns. */
-#define RB_GEMM_ROWS_MIN 64
+#define RB_GEMM_ROWS_MIN 32
 /* Columns per block of the bias gradients' column sums: their double sums stay in registers
  * (a power of 2: the team splits the columns by whole blocks). */
 #define RB_COLSUM_BLOCK 64
