@@ -3,7 +3,7 @@
  * tile) and optionally RB_TARGET (a target attribute string) defined; it undefines them.
  *
  * C (M, cols j0..j1) (+)= A (M, R) · Bm (R, cols j0..j1), C row-major, A any strides, Bm a
- * row-major or panel matrix (rb_opb); j0 a multiple of 32.
+ * row-major or panel matrix (rb_opb); j0 a multiple of 2·RB_VL (a strip).
  * Tiles of RB_MR rows × 2·RB_VL columns keep 2·RB_MR accumulators in vector registers (16 of
  * AVX-512's 32, 12 of AVX2's 16, 8 of SSE's 16); every row tile of a strip passes over the same
  * RB_KC rows of Bm's strip, which stay in L1 (copied to a contiguous panel first when a

@@ -5,7 +5,8 @@
  * call the workers spin on `seq` (a step is a few microseconds; a futex wake-up would cost more),
  * so each keeps its slice of W_h in its own cache. At the end of every call (rb_team_release) the
  * library posts a park job (fn NULL): the workers then sleep on the condition variable until the
- * next job, so they take no CPU between calls.
+ * next job, so they take no CPU between calls; a model call's layers and head are one run of
+ * calls, parked once at its end (rb_team_stay).
  * Ordering: fn/arg/quit are plain fields written before the seq_cst bump of `seq` and read after
  * the workers' acquire load of it; the caller writes them again only after every worker has
  * acknowledged the previous job (release on `done`, acquire in wait_done). */
@@ -34,7 +35,7 @@ struct rnnbptt_team {
     atomic_flag busy;   /* held by the one call using the team */
     int quit;
     int parked;         /* the workers sleep (after a park job, or since creation): the holder's */
-    int stay;           /* release leaves the workers waiting (rb_team_stay): the model's thread's */
+    int stay;           /* release leaves the workers waiting (rb_team_stay): the holder's */
     rb_job_fn fn;       /* the current job (NULL: park, or quit when quit is set) */
     void *arg;
     pthread_mutex_t mu;
