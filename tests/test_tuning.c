@@ -87,14 +87,15 @@ static void team_at_b_over_1(void **state)
     rnnbptt_team_destroy(small), rnnbptt_team_destroy(big);
 }
 
-/* The batch split, with any kernel instance and L2 size: RB_SPLIT_ROWS_MIN.. rows per thread, at
- * most RB_SPLIT_ROWS_MAX where a step reaches RB_TEAM_STEP_MIN; from RB_SPLIT_STEP_MIN per step;
- * W_h within RB_SPLIT_WH_L2 of the L2 (a large one and a small one). Where it fits, the call runs
- * on the team even below RB_TEAM_STEP_MIN. */
+/* The batch split, where the kernel runs its AVX2 or AVX-512 instance (not the portable one),
+ * with any L2 size: RB_SPLIT_ROWS_MIN.. rows per thread, at most RB_SPLIT_ROWS_MAX where a step
+ * reaches RB_TEAM_STEP_MIN; from RB_SPLIT_STEP_MIN per step; W_h within RB_SPLIT_WH_L2 of the L2
+ * (a large one and a small one). Where it fits, the call runs on the team even below
+ * RB_TEAM_STEP_MIN. */
 static void batch_split(void **state)
 {
     (void)state;
-    const int on = RB_HAVE_TILES; /* where the split exists at all */
+    const int on = RB_HAVE_TILES && rb_cpu_level() >= RB_LEVEL_V3; /* where the split exists */
     const int n = 2;
     const size_t small_l2 = RB_BIG_L2 / 2;
     rnnbptt_team *tm = team_with(n, RB_BIG_L2), *small = team_with(n, small_l2);

@@ -17,7 +17,7 @@ int rb_b1_panels(int B, int T) { return B > 1 || T >= RB_B1_PANEL_STEPS; }
 int rb_split_fits(const rnnbptt_team *team, int B, size_t n_wh)
 {
     const size_t l2 = rb_team_l2(team), n = (size_t)rb_team_threads(team), macs = (size_t)B * n_wh;
-    if (!RB_HAVE_TILES || n < 2)
+    if (!RB_HAVE_TILES || n < 2 || rb_cpu_level() < RB_LEVEL_V3) /* the portable instance loses */
         return 0;
     const int rows_ok = (size_t)B >= RB_SPLIT_ROWS_MIN * n &&
                         ((size_t)B <= RB_SPLIT_ROWS_MAX * n || macs < RB_TEAM_STEP_MIN);
