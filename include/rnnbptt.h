@@ -851,7 +851,6 @@ RNNBPTT_API rnnbptt_status rnnbptt_model_save(const rnnbptt_model *m, const rnnb
 RNNBPTT_API rnnbptt_status rnnbptt_model_load(const char *path, int threads, rnnbptt_model **m,
                                               rnnbptt_optim **o);
 
-
 #ifdef __cplusplus
 }
 #endif

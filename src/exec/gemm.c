@@ -62,22 +62,12 @@ static void gemm_cols(int M, int R, int j0, int j1, rb_opa A, rb_opb Bm, float b
     gemm_cols_vec4(M, R, j0, j1, A, Bm, beta, bias, C, ldc, scratch);
 }
 
-/* Columns per strip of the instance gemm_cols runs (2 vectors). */
+/* Columns per strip (2 vectors) of the instance gemm_cols runs: rb_cpu_level reports V3 or V4
+ * only where that instance is built (x86-64, within RB_CPU_CAP). */
 static int gemm_strip(void)
 {
-#if defined(__x86_64__)
     const int level = rb_cpu_level();
-#if RB_CPU_CAP >= RB_LEVEL_V4
-    if (level >= RB_LEVEL_V4)
-        return 32;
-#endif
-#if RB_CPU_CAP >= RB_LEVEL_V3
-    if (level >= RB_LEVEL_V3)
-        return 16;
-#endif
-    (void)level;
-#endif
-    return 8;
+    return level >= RB_LEVEL_V4 ? 32 : level >= RB_LEVEL_V3 ? 16 : 8;
 }
 
 typedef struct {

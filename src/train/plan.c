@@ -64,4 +64,3 @@ int rb_plan_call(const rnnbptt_model *m, int T, int B, int state_out, int train,
            piece(&p->cT, &acc, state_out, (size_t)L * (size_t)B, H) &&
            piece(&p->sq, &acc, train && m->trace ? 2 : 0, TB, 1) && (p->floats = acc, 1);
 }
-

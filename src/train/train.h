@@ -125,12 +125,12 @@ typedef struct {
 /* The arena of a call (floats from its start): layer 0's block, then blocks of layers 1..L-1,
  * then the call's shared pieces. */
 typedef struct {
-    rb_layer_plan lay[2];             /* layer 0, every layer above */
-    size_t res;                    /* inference: one reserve for every layer */
-    size_t Z, dZ, ylast, dylast;   /* the head: logits (N,O) and gradient; last-step rows */
+    rb_layer_plan lay[2];           /* layer 0, every layer above */
+    size_t res;                     /* inference: one reserve for every layer */
+    size_t Z, dZ, ylast, dylast;    /* the head: logits (N,O) and gradient; last-step rows */
     size_t dY[2], dh[2], dxr, work; /* backward: ping-pong dL/dY, dh per direction, reversed dx */
-    size_t hT, cT;                 /* (L,B,H) each: the states after each row's last step */
-    size_t sq;                     /* (T,B) doubles: the trace's squared row norms */
+    size_t hT, cT;                  /* (L,B,H) each: the states after each row's last step */
+    size_t sq;                      /* (T,B) doubles: the trace's squared row norms */
     size_t floats;
 } rb_plan;
 
